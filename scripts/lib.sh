@@ -64,21 +64,118 @@ busybox-static dmsetup mdadm fio liburing-dev"
 DMATAG_RESULTS=${DMATAG_RESULTS:-$DMATAG_OUT/check/results}
 export DMATAG_RESULTS
 
-result() { # result ok|fail NAME [DETAIL]
+result() { # result ok|fail|skip NAME [DETAIL]
 	mkdir -p "$(dirname "$DMATAG_RESULTS")"
 	_n=$(($(wc -l <"$DMATAG_RESULTS" 2>/dev/null || echo 0) + 1))
-	if [ "$1" = ok ]; then
+	case "$1" in
+	ok)
 		echo "ok $2" >>"$DMATAG_RESULTS"
-		printf 'ok %d - %s\n' "$_n" "$2"
-	else
+		printf 'ok %d - %s\n' "$_n" "$2" ;;
+	skip)
+		echo "skip $2" >>"$DMATAG_RESULTS"
+		printf 'ok %d - %s # SKIP %s\n' "$_n" "$2" "${3:-}" ;;
+	*)
 		echo "not ok $2" >>"$DMATAG_RESULTS"
-		printf 'not ok %d - %s%s\n' "$_n" "$2" "${3:+ # $3}"
-	fi
+		printf 'not ok %d - %s%s\n' "$_n" "$2" "${3:+ # $3}" ;;
+	esac
 }
 
+# The closing line; true only when something passed and nothing failed.
 results_summary() {
 	_pass=$(grep -c '^ok ' "$DMATAG_RESULTS" 2>/dev/null) || true
 	_fail=$(grep -c '^not ok ' "$DMATAG_RESULTS" 2>/dev/null) || true
-	echo "${_pass:-0} passed, ${_fail:-0} failed"
+	_skip=$(grep -c '^skip ' "$DMATAG_RESULTS" 2>/dev/null) || true
+	if [ "${_skip:-0}" -gt 0 ]; then
+		echo "${_pass:-0} passed, ${_fail:-0} failed, ${_skip} skipped"
+	else
+		echo "${_pass:-0} passed, ${_fail:-0} failed"
+	fi
 	[ "${_fail:-0}" -eq 0 ] && [ "${_pass:-0}" -gt 0 ]
+}
+
+# ktap_parse < CONSOLE: the KUnit results in a kernel log (6.1 KTAP), one
+# line per case: "ok SUITE.CASE", "fail SUITE.CASE", "skip SUITE.CASE REASON".
+# A suite that planned more cases than it reported (a crash) or reported
+# none yields "fail SUITE.(missing)".
+ktap_parse() {
+	tr -d '\r' | sed -E 's/^\[ *[0-9]+\.[0-9]+\] //' | awk '
+	function close_suite() {
+		if (suite != "" && seen < plan)
+			print "fail " suite ".(missing) " plan - seen " of " plan " cases not reported"
+		suite = ""
+	}
+	/^    # Subtest: / { close_suite(); suite = $3; plan = 0; seen = 0; next }
+	/^    1\.\.[0-9]+$/ && suite != "" { plan = substr($1, 4) + 0; next }
+	/^    (not )?ok [0-9]+ / && suite != "" {
+		notok = ($1 == "not"); name = notok ? $4 : $3
+		seen++
+		if ($0 ~ / # SKIP/) { r = $0; sub(/.* # SKIP ?/, "", r); print "skip " suite "." name " " r }
+		else print (notok ? "fail " : "ok ") suite "." name
+		next
+	}
+	/^(not )?ok [0-9]+ / { close_suite(); next }
+	END { close_suite() }'
+}
+
+# --- the VM -------------------------------------------------------------------
+VM_DISK_SIZE=${VM_DISK_SIZE:-1G}
+
+# vm_request DIR LINE: carry out one guest request ("unplug nvI" or "plug nvI")
+# on the VM's QMP socket; its output goes to DIR/host.log.
+vm_request() {
+	set -- "$1" $2
+	case "$2:${3:-}" in
+	unplug:nv[0-9]*)
+		python3 "$DMATAG_ROOT/scripts/qmp.py" "$1/qmp.sock" unplug "$3" ;;
+	plug:nv[0-9]*)
+		_img=$1/$3-$(date +%s%N).img
+		truncate -s "$VM_DISK_SIZE" "$_img"
+		python3 "$DMATAG_ROOT/scripts/qmp.py" "$1/qmp.sock" plug "$3" "rp${3#nv}" "$_img" ;;
+	*) echo "unknown request: $*"; false ;;
+	esac
+}
+
+# vm_run DIR TIMEOUT [vm.sh ARGS...]: boot the VM with its run directory DIR,
+# serve the guest's requests from DIR/ctl.log, stop it when it says @@END,
+# when QEMU exits or after TIMEOUT seconds (then VM_TIMED_OUT=1 and QEMU is
+# killed). The caller reads DIR/console.log and DIR/ctl.log.
+vm_run() {
+	_dir=$1 _timeout=$2
+	shift 2
+	mkdir -p "$_dir"
+	: >"$_dir/ctl.log"
+	: >"$_dir/console.log"
+	: >"$_dir/host.log"
+	VM_TIMED_OUT=0
+	"$DMATAG_ROOT/scripts/vm.sh" --dir "$_dir" --disk-size "$VM_DISK_SIZE" "$@" \
+		>"$_dir/qemu.log" 2>&1 &
+	_qemu=$!
+	_served=0
+	_deadline=$(($(date +%s) + _timeout))
+	while kill -0 "$_qemu" 2>/dev/null; do
+		_reqs=$(tr -d '\r' <"$_dir/ctl.log" | sed -n 's/^@@REQ //p')
+		_nreq=$(printf '%s' "$_reqs" | grep -c '') || true
+		while [ "$_served" -lt "$_nreq" ]; do
+			_served=$((_served + 1))
+			_req=$(printf '%s\n' "$_reqs" | sed -n "${_served}p")
+			echo "[$(date +%T)] request: $_req" >>"$_dir/host.log"
+			vm_request "$_dir" "$_req" >>"$_dir/host.log" 2>&1 &
+		done
+		grep -q '^@@END' "$_dir/ctl.log" && break
+		if [ "$(date +%s)" -ge "$_deadline" ]; then
+			VM_TIMED_OUT=1
+			break
+		fi
+		sleep 0.5
+	done
+	# let a guest that is done power off; never leave a QEMU behind
+	for _ in $(seq 20); do kill -0 "$_qemu" 2>/dev/null || break; sleep 0.5; done
+	kill -9 "$_qemu" 2>/dev/null || true
+	wait "$_qemu" 2>/dev/null || true
+	wait 2>/dev/null || true
+}
+
+# vm_console_tail DIR [N]: the end of the guest console, for a failure report
+vm_console_tail() {
+	tail -n "${2:-40}" "$1/console.log" | tr -d '\r' | sed 's/^/    | /'
 }

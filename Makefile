@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+# dmatag: pre-mapped DMA tags for io_uring registered buffers through device
+# stacking, on Linux 6.1. `make help` lists the targets.
+
+SHELL := /bin/bash
+OUT := out
+IOMMU ?= strict
+export IOMMU
+
+TOOLS_SRC := $(wildcard tools/*.c)
+TOOLS_BIN := $(patsubst tools/%.c,tools/bin/%,$(TOOLS_SRC))
+GUEST_FILES := $(shell find tests/guest tests/vm -type f 2>/dev/null)
+
+.PHONY: all help kernel initramfs tools vm check demo clean
+
+all: kernel initramfs
+
+help:
+	@echo "make check      set up, build, boot and run every test; ends 'N passed, N failed'"
+	@echo "make demo       build, boot, NVMe RAID with dmsetup and mdadm, fio table, md hot-swap"
+	@echo "make kernel     out/bzImage (patched 6.1.192, ccache, tree in ~/.cache/dmatag)"
+	@echo "make initramfs  out/initramfs.cpio.gz (busybox, dmsetup, mdadm, fio, tools, tests)"
+	@echo "make tools      the userspace programs in tools/bin"
+	@echo "make vm         a shell in the guest (IOMMU=strict|lazy|pt|off, DISKS=4)"
+	@echo "make clean      remove out/ and tools/bin (the kernel cache stays)"
+
+# the kernel build is incremental on its own: always ask it
+kernel:
+	scripts/build-kernel.sh
+
+tools: $(TOOLS_BIN)
+
+tools/bin/%: tools/%.c
+	@mkdir -p tools/bin
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $< -luring
+
+initramfs: $(OUT)/initramfs.cpio.gz
+
+$(OUT)/initramfs.cpio.gz: scripts/mkinitramfs.sh scripts/lib.sh $(GUEST_FILES) $(TOOLS_BIN)
+	scripts/mkinitramfs.sh
+
+vm: kernel initramfs
+	scripts/vm.sh --interactive --iommu $(IOMMU) --disks $(or $(DISKS),4)
+
+check: kernel initramfs
+	scripts/check.sh
+
+demo: kernel initramfs
+	scripts/demo.sh
+
+clean:
+	rm -rf $(OUT) tools/bin

@@ -1,0 +1,258 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest-side library of the dmatag tests (busybox sh). Sourced by /init, by
+# every test in tests/vm/ and by the demo; keep one copy of each job here.
+#
+# Protocol with the host (scripts/run-tests.sh) on /dev/ttyS1, one line each:
+#   @@CASE ok NAME | @@CASE fail NAME REASON     a test case's verdict
+#   @@REQ unplug nvI | @@REQ plug nvI             hot-plug request to the host
+#   @@END RC                                      the guest is done
+# The console (ttyS0) carries the human-readable log.
+
+CTL=/dev/ttyS1
+# kernel log lines that fail a test whatever else it checked
+KERNEL_COMPLAINTS='BUG:|WARNING:|Call Trace:|DMA-API:|KASAN:|UBSAN:|blocked for more than|Oops|general protection'
+
+T=/sys/kernel/tracing
+
+ctl() {
+	echo "$*" >"$CTL"
+}
+
+say() {
+	echo "[$(cut -d' ' -f1 /proc/uptime)] $*"
+}
+
+case_ok() { # case_ok NAME
+	ctl "@@CASE ok $1"
+	say "ok - $1"
+}
+
+case_fail() { # case_fail NAME REASON...
+	_n=$1
+	shift
+	ctl "@@CASE fail $_n $*"
+	say "not ok - $_n # $*"
+}
+
+# check NAME CMD...: one case whose verdict is CMD's exit status
+check() {
+	_name=$1
+	shift
+	if "$@"; then case_ok "$_name"; else case_fail "$_name" "failed: $*"; fi
+}
+
+# wait_for SECONDS CMD...: poll CMD every half second until it succeeds
+wait_for() {
+	_left=$(($1 * 2))
+	shift
+	while ! "$@" 2>/dev/null; do
+		_left=$((_left - 1))
+		[ "$_left" -gt 0 ] || return 1
+		sleep 0.5
+	done
+}
+
+# --- NVMe controllers ---------------------------------------------------
+# QEMU device nvI has serial dmtagI; a controller plugged later has serial
+# nvI<digits>. Print the namespace block device (nvme2n1) of device nvI.
+nvme_ns_of() { # nvme_ns_of nvI
+	for c in /sys/class/nvme/nvme*; do
+		[ -e "$c/serial" ] || continue
+		s=$(tr -d ' ' <"$c/serial")
+		case "$s" in
+		"dmtag${1#nv}" | "$1"[0-9]*)
+			for ns in "$c"/nvme*n1; do
+				[ -e "$ns" ] && basename "$ns" && return 0
+			done ;;
+		esac
+	done
+	return 1
+}
+
+nvme_gone() { ! nvme_ns_of "$1" >/dev/null; }
+
+# Ask the host to hot-unplug controller nvI; wait until the guest let go.
+host_unplug() { # host_unplug nvI
+	ctl "@@REQ unplug $1"
+	say "host: unplug $1 requested"
+	wait_for 60 nvme_gone "$1" || { say "host: $1 still present after 60 s"; return 1; }
+	say "host: $1 removed"
+}
+
+# Ask the host to plug a fresh, empty NVMe as nvI; wait for its namespace.
+host_plug() { # host_plug nvI
+	ctl "@@REQ plug $1"
+	say "host: plug $1 requested"
+	wait_for 60 nvme_ns_of "$1" || { say "host: $1 did not appear within 60 s"; return 1; }
+	say "host: $1 is $(nvme_ns_of "$1")"
+}
+
+# --- device-mapper and md ---------------------------------------------------
+dm() { # dm ARGS...: dmsetup without udev
+	DM_DISABLE_UDEV=1 dmsetup "$@" --noudevsync
+}
+
+dm_create() { # dm_create NAME TABLE
+	dm create "$1" --table "$2" && DM_DISABLE_UDEV=1 dmsetup mknodes "$1"
+}
+
+sectors() { # sectors DEV: size of /dev/DEV in 512-byte sectors
+	cat "/sys/class/block/$1/size"
+}
+
+# md_state MD [MDSTAT]: the member map in /proc/mdstat, e.g. [UU] or [U_]
+md_state() {
+	awk -v md="$1" '$1 == md { f = 1; next }
+		f && /\[[U_]+\]$/ { match($0, /\[[U_]+\]$/); print substr($0, RSTART); exit }' \
+		"${2:-/proc/mdstat}"
+}
+
+md_idle() { [ "$(cat "/sys/block/$1/md/sync_action")" = idle ]; }
+
+# md_wait_idle MD SECONDS: wait for resync/recovery to finish
+md_wait_idle() {
+	wait_for "$2" md_idle "$1"
+}
+
+md_show() { # md_show MD LABEL: log the array's state
+	say "$2: $1 $(md_state "$1") degraded=$(cat "/sys/block/$1/md/degraded") sync=$(cat "/sys/block/$1/md/sync_action")"
+}
+
+# --- fio ----------------------------------------------------------------------
+# fio with the io_uring engine on registered files and buffers: the path
+# that premapped DMA serves.
+FIO_URING="--ioengine=io_uring --fixedbufs=1 --registerfiles=1 --direct=1"
+
+# fio_verify NAME DEV [FIO ARGS...]: write DEV with crc32c-tagged blocks and
+# read them back; 0 only when fio reports no error and no mismatch.
+fio_verify() {
+	_name=$1 _dev=$2
+	shift 2
+	fio --name="$_name" --filename="$_dev" $FIO_URING --iodepth=8 \
+		--rw=randwrite --bs=4k --size=32M --verify=crc32c --do_verify=1 \
+		--verify_fatal=1 --verify_backlog=512 "$@" >"/tmp/fio-$_name.log" 2>&1
+	_rc=$?
+	grep -q 'err= 0' "/tmp/fio-$_name.log" || _rc=1
+	if [ "$_rc" -ne 0 ]; then
+		say "fio $_name on $_dev failed (rc $_rc):"
+		tail -n 30 "/tmp/fio-$_name.log"
+	else
+		say "fio $_name on $_dev: $(grep -o 'IOPS=[^,]*' "/tmp/fio-$_name.log" | tr '\n' ' ')verified"
+	fi
+	return "$_rc"
+}
+
+# --- per-IO DMA work: ftrace function profiler ------------------------------
+DMA_MAP_FUNCS="dma_map_page_attrs dma_map_sg_attrs dma_map_sgtable"
+DMA_UNMAP_FUNCS="dma_unmap_page_attrs dma_unmap_sg_attrs"
+DMA_FLUSH_FUNCS="qi_flush_iotlb"
+
+profile_setup() {
+	[ -d "$T/trace_stat" ] || mount -t tracefs none "$T" || return 1
+	echo 0 >"$T/function_profile_enabled"
+	: >"$T/set_ftrace_filter"
+	for f in $DMA_MAP_FUNCS $DMA_UNMAP_FUNCS $DMA_FLUSH_FUNCS; do
+		echo "$f" >>"$T/set_ftrace_filter" || return 1
+	done
+}
+
+# profile_hits FUNCS...: calls counted by the profiler, summed over CPUs
+profile_hits() {
+	cat "$T"/trace_stat/function* | awk -v list=" $* " '
+		index(list, " " $1 " ") && $2 ~ /^[0-9]+$/ { n += $2 }
+		END { print n + 0 }'
+}
+
+# per_io HITS IOS: HITS / IOS with three decimals
+per_io() {
+	awk -v h="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.3f", h / n; else print "nan" }'
+}
+
+# dma_count LABEL FIO ARGS...: run one fio job under the function profiler
+# and set DC_IOS, DC_IOPS, DC_MAP, DC_UNMAP, DC_FLUSH (per IO) and DC_RC.
+dma_count() {
+	_label=$1
+	shift
+	DC_IOS=0 DC_IOPS=0 DC_MAP=nan DC_UNMAP=nan DC_FLUSH=nan DC_RC=1
+	profile_setup || { say "dma_count: function profiler unavailable"; return 1; }
+	echo 1 >"$T/function_profile_enabled"
+	fio --name="$_label" --output-format=json "$@" >"/tmp/dc-$_label.json" 2>"/tmp/dc-$_label.err"
+	DC_RC=$?
+	echo 0 >"$T/function_profile_enabled"
+	DC_IOS=$(awk -F: '/"total_ios"/ { gsub(/[ ,]/, "", $2); n += $2 } END { print n + 0 }' "/tmp/dc-$_label.json")
+	DC_IOPS=$(awk -F: '/"iops" :/ { gsub(/[ ,]/, "", $2); n += $2 } END { printf "%d", n }' "/tmp/dc-$_label.json")
+	grep -q '"error" : 0,' "/tmp/dc-$_label.json" || DC_RC=1
+	DC_MAP=$(per_io "$(profile_hits $DMA_MAP_FUNCS)" "$DC_IOS")
+	DC_UNMAP=$(per_io "$(profile_hits $DMA_UNMAP_FUNCS)" "$DC_IOS")
+	DC_FLUSH=$(per_io "$(profile_hits $DMA_FLUSH_FUNCS)" "$DC_IOS")
+	say "dma_count $_label: ios=$DC_IOS iops=$DC_IOPS map/io=$DC_MAP unmap/io=$DC_UNMAP flush/io=$DC_FLUSH rc=$DC_RC"
+	[ "$DC_RC" -eq 0 ] || cat "/tmp/dc-$_label.err"
+	return "$DC_RC"
+}
+
+# near VALUE WANT: VALUE within 2% of WANT (WANT 0: exactly 0)
+near() {
+	awk -v v="$1" -v w="$2" 'BEGIN { d = v - w; if (d < 0) d = -d;
+		exit !(v != "nan" && (w == 0 ? v == 0 : d <= 0.02 * w)) }'
+}
+
+# md_create MD LEVEL DEVS... [-- MDADM ARGS]: a clean array (no initial resync)
+md_create() {
+	_md=$1 _level=$2
+	shift 2
+	_devs=
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do _devs="$_devs $1"; shift; done
+	[ "${1:-}" = -- ] && shift
+	_n=0
+	for _d in $_devs; do _n=$((_n + 1)); done
+	mdadm --create "/dev/$_md" --run --quiet --assume-clean --metadata=1.2 \
+		--level="$_level" --raid-devices="$_n" "$@" $_devs && md_show "$_md" created
+}
+
+# --- IO that keeps running across a hot-swap ------------------------------
+# bg_verify_start NAME DEV: fio write+verify rounds on the first 32 MiB of DEV
+# in the background until bg_verify_stop; every round checks what it wrote.
+bg_verify_start() {
+	touch "/tmp/bg-$1.run"
+	rm -f "/tmp/bg-$1.fail" "/tmp/bg-$1.rounds"
+	(
+		_i=0
+		while [ -e "/tmp/bg-$1.run" ]; do
+			_i=$((_i + 1))
+			fio_verify "$1-$_i" "$2" --size=32M >/dev/null ||
+				{ echo "$_i" >"/tmp/bg-$1.fail"; tail -n 30 "/tmp/fio-$1-$_i.log"; break; }
+		done
+		echo "$_i" >"/tmp/bg-$1.rounds"
+	) &
+	BG_PID=$!
+}
+
+# bg_verify_stop NAME: let the running round finish; 0 when no round failed
+bg_verify_stop() {
+	rm -f "/tmp/bg-$1.run"
+	wait "$BG_PID"
+	say "background verify $1: $(cat "/tmp/bg-$1.rounds" 2>/dev/null || echo 0) rounds"
+	[ ! -e "/tmp/bg-$1.fail" ] && [ "$(cat "/tmp/bg-$1.rounds" 2>/dev/null || echo 0)" -gt 0 ]
+}
+
+# A reference region written before a swap and read back after it, once the
+# surviving old member is failed too, so that only rebuilt members serve it.
+REF_ARGS="--rw=write --bs=64k --offset=64M --size=32M --verify=crc32c --verify_fatal=1"
+ref_write() { # ref_write DEV
+	fio --name=ref --filename="$1" $FIO_URING $REF_ARGS --do_verify=0 >/tmp/fio-ref-w.log 2>&1 &&
+		grep -q 'err= 0' /tmp/fio-ref-w.log
+}
+ref_verify() { # ref_verify DEV
+	fio --name=ref --filename="$1" $FIO_URING $REF_ARGS --verify_only >/tmp/fio-ref-v.log 2>&1 &&
+		grep -q 'err= 0' /tmp/fio-ref-v.log || { tail -n 20 /tmp/fio-ref-v.log; return 1; }
+	say "reference region verified: $(grep -o 'read: IOPS=[^,]*' /tmp/fio-ref-v.log)"
+}
+
+# md_recover MD: recovery started and finished with every member in sync
+md_recover() {
+	echo 200000 >/proc/sys/dev/raid/speed_limit_min
+	md_show "$1" recovering
+	md_wait_idle "$1" 300 || { md_show "$1" "recovery timed out"; return 1; }
+	md_show "$1" rebuilt
+	[ "$(cat "/sys/block/$1/md/degraded")" = 0 ]
+}

@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: GPL-2.0
+# timeout: 600
+# The per-IO DMA work of the stock (plain) path, counted with the ftrace
+# function profiler: in strict IOMMU mode each 4 KiB read costs exactly one
+# dma_map, one dma_unmap and one IOTLB flush on raw NVMe, dm striped and md
+# raid1. Later work proves the premapped path does 0/0/0 with the same helper.
+. /tests/guest/lib.sh
+
+n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2) n3=$(nvme_ns_of nv3)
+iommu=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^dmatag\.iommu=//p')
+
+# count LABEL DEV: 4 KiB random reads, then the verdicts for the mode
+count() {
+	dma_count "$1" --filename="$2" $FIO_URING --rw=randread --bs=4k \
+		--iodepth=8 --size=64M --io_size=16M --randrepeat=0 ||
+		{ case_fail "$1-count" "fio failed"; return; }
+	check "$1-ios" test "$DC_IOS" -eq 4096
+	case "$iommu" in
+	strict)
+		check "$1-map-1" near "$DC_MAP" 1
+		check "$1-unmap-1" near "$DC_UNMAP" 1
+		check "$1-flush-1" near "$DC_FLUSH" 1 ;;
+	lazy)
+		check "$1-map-1" near "$DC_MAP" 1
+		check "$1-unmap-1" near "$DC_UNMAP" 1 ;;
+	esac
+}
+
+count raw /dev/$n0
+per=$(($(sectors "$n0") / 4 / 128 * 128))
+dm_create str "0 $((per * 4)) striped 4 128 /dev/$n0 0 /dev/$n1 0 /dev/$n2 0 /dev/$n3 0"
+count dm-striped /dev/mapper/str
+dm remove str
+md_create md0 1 "/dev/$n0" "/dev/$n1" -- --size=128M
+count md-raid1 /dev/md0
+mdadm --stop /dev/md0

@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: GPL-2.0
+# timeout: 900
+# Stock behaviour: surprise removal of an NVMe (QMP device_del) under md
+# raid1 with running fio verify, then a fresh controller plugged on the same
+# root port (device_add) and added back; the array goes degraded, rebuilds,
+# and the rebuilt member alone returns what was written before.
+. /tests/guest/lib.sh
+
+n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1)
+
+check hotplug-create md_create md0 1 "/dev/$n0" "/dev/$n1" -- --size=128M
+check hotplug-ref-write ref_write /dev/md0
+bg_verify_start plug /dev/md0
+sleep 3
+check hotplug-unplug host_unplug nv1
+# md notices on the next IO that fails; fio keeps it busy
+wait_for 30 test "$(md_state md0)" = "[U_]"
+md_show md0 "after unplug"
+check hotplug-degraded test "$(md_state md0)" = "[U_]"
+check hotplug-remove-detached mdadm /dev/md0 --fail detached --remove detached
+check hotplug-plug host_plug nv1
+new=$(nvme_ns_of nv1)
+check hotplug-add mdadm /dev/md0 --add "/dev/$new"
+check hotplug-rebuilt md_recover md0
+sleep 2
+check hotplug-fio-verify bg_verify_stop plug
+mdadm /dev/md0 --fail "/dev/$n0" --remove "/dev/$n0"
+md_show md0 "old member out"
+check hotplug-rebuilt-data ref_verify /dev/md0
+mdadm --stop /dev/md0
