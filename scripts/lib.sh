@@ -151,6 +151,7 @@ vm_run() {
 		>"$_dir/qemu.log" 2>&1 &
 	_qemu=$!
 	_served=0
+	_jobs=
 	_deadline=$(($(date +%s) + _timeout))
 	while kill -0 "$_qemu" 2>/dev/null; do
 		_reqs=$(tr -d '\r' <"$_dir/ctl.log" | sed -n 's/^@@REQ //p')
@@ -160,6 +161,7 @@ vm_run() {
 			_req=$(printf '%s\n' "$_reqs" | sed -n "${_served}p")
 			echo "[$(date +%T)] request: $_req" >>"$_dir/host.log"
 			vm_request "$_dir" "$_req" >>"$_dir/host.log" 2>&1 &
+			_jobs="$_jobs $!"
 		done
 		grep -q '^@@END' "$_dir/ctl.log" && break
 		if [ "$(date +%s)" -ge "$_deadline" ]; then
@@ -172,7 +174,7 @@ vm_run() {
 	for _ in $(seq 20); do kill -0 "$_qemu" 2>/dev/null || break; sleep 0.5; done
 	kill -9 "$_qemu" 2>/dev/null || true
 	wait "$_qemu" 2>/dev/null || true
-	wait 2>/dev/null || true
+	for _j in $_jobs; do wait "$_j" 2>/dev/null || true; done
 }
 
 # vm_console_tail DIR [N]: the end of the guest console, for a failure report

@@ -23,7 +23,8 @@ patch_files() {
 series=$DMATAG_ROOT/patches/series
 patches=
 if [ -f "$series" ]; then
-	patches=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$series")
+	# a line: PATCH [overlay files the patch introduces, for the export]
+	patches=$(sed -e 's/#.*//' "$series" | awk 'NF { print $1 }')
 fi
 
 # 1. pristine copies of every file a patch touches
@@ -48,6 +49,8 @@ done
 
 # 3. the series, strictly (no fuzz), in order
 for p in $patches; do
+	# a patch may only introduce overlay files: then it has no diff of its own
+	grep -qE '^(\+\+\+ b/|diff --git )' "$DMATAG_ROOT/patches/$p" || continue
 	(cd "$scratch" && git apply --whitespace=nowarn -p1 "$DMATAG_ROOT/patches/$p") ||
 		die "patch $p does not apply to $KERNEL_VERSION"
 done
