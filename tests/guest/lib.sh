@@ -28,26 +28,26 @@ case_ok() { # case_ok NAME
 }
 
 case_fail() { # case_fail NAME REASON...
-	_n=$1
+	local name=$1
 	shift
-	ctl "@@CASE fail $_n $*"
-	say "not ok - $_n # $*"
+	ctl "@@CASE fail $name $*"
+	say "not ok - $name # $*"
 }
 
 # check NAME CMD...: one case whose verdict is CMD's exit status
 check() {
-	_name=$1
+	local name=$1
 	shift
-	if "$@"; then case_ok "$_name"; else case_fail "$_name" "failed: $*"; fi
+	if "$@"; then case_ok "$name"; else case_fail "$name" "failed: $*"; fi
 }
 
 # wait_for SECONDS CMD...: poll CMD every half second until it succeeds
 wait_for() {
-	_left=$(($1 * 2))
+	local left=$(($1 * 2))
 	shift
 	while ! "$@" 2>/dev/null; do
-		_left=$((_left - 1))
-		[ "$_left" -gt 0 ] || return 1
+		left=$((left - 1))
+		[ "$left" -gt 0 ] || return 1
 		sleep 0.5
 	done
 }
@@ -126,20 +126,20 @@ FIO_URING="--ioengine=io_uring --fixedbufs=1 --registerfiles=1 --direct=1"
 # fio_verify NAME DEV [FIO ARGS...]: write DEV with crc32c-tagged blocks and
 # read them back; 0 only when fio reports no error and no mismatch.
 fio_verify() {
-	_name=$1 _dev=$2
+	local name=$1 dev=$2 rc
 	shift 2
-	fio --name="$_name" --filename="$_dev" $FIO_URING --iodepth=8 \
+	fio --name="$name" --filename="$dev" $FIO_URING --iodepth=8 \
 		--rw=randwrite --bs=4k --size=32M --verify=crc32c --do_verify=1 \
-		--verify_fatal=1 --verify_backlog=512 "$@" >"/tmp/fio-$_name.log" 2>&1
-	_rc=$?
-	grep -q 'err= 0' "/tmp/fio-$_name.log" || _rc=1
-	if [ "$_rc" -ne 0 ]; then
-		say "fio $_name on $_dev failed (rc $_rc):"
-		tail -n 30 "/tmp/fio-$_name.log"
+		--verify_fatal=1 --verify_backlog=512 "$@" >"/tmp/fio-$name.log" 2>&1
+	rc=$?
+	grep -q 'err= 0' "/tmp/fio-$name.log" || rc=1
+	if [ "$rc" -ne 0 ]; then
+		say "fio $name on $dev failed (rc $rc):"
+		tail -n 30 "/tmp/fio-$name.log"
 	else
-		say "fio $_name on $_dev: $(grep -o 'IOPS=[^,]*' "/tmp/fio-$_name.log" | tr '\n' ' ')verified"
+		say "fio $name on $dev: $(grep -o 'IOPS=[^,]*' "/tmp/fio-$name.log" | tr '\n' ' ')verified"
 	fi
-	return "$_rc"
+	return "$rc"
 }
 
 # --- per-IO DMA work: ftrace function profiler ------------------------------
@@ -171,7 +171,7 @@ per_io() {
 # dma_count LABEL FIO ARGS...: run one fio job under the function profiler
 # and set DC_IOS, DC_IOPS, DC_MAP, DC_UNMAP, DC_FLUSH (per IO) and DC_RC.
 dma_count() {
-	_label=$1
+	local _label=$1
 	shift
 	DC_IOS=0 DC_IOPS=0 DC_MAP=nan DC_UNMAP=nan DC_FLUSH=nan DC_RC=1
 	profile_setup || { say "dma_count: function profiler unavailable"; return 1; }
@@ -198,15 +198,12 @@ near() {
 
 # md_create MD LEVEL DEVS... [-- MDADM ARGS]: a clean array (no initial resync)
 md_create() {
-	_md=$1 _level=$2
+	local md=$1 level=$2 devs= n=0
 	shift 2
-	_devs=
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do _devs="$_devs $1"; shift; done
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do devs="$devs $1"; n=$((n + 1)); shift; done
 	[ "${1:-}" = -- ] && shift
-	_n=0
-	for _d in $_devs; do _n=$((_n + 1)); done
-	mdadm --create "/dev/$_md" --run --quiet --assume-clean --metadata=1.2 \
-		--level="$_level" --raid-devices="$_n" "$@" $_devs && md_show "$_md" created
+	mdadm --create "/dev/$md" --run --quiet --assume-clean --metadata=1.2 \
+		--level="$level" --raid-devices="$n" "$@" $devs && md_show "$md" created
 }
 
 # --- IO that keeps running across a hot-swap ------------------------------
@@ -216,13 +213,13 @@ bg_verify_start() {
 	touch "/tmp/bg-$1.run"
 	rm -f "/tmp/bg-$1.fail" "/tmp/bg-$1.rounds"
 	(
-		_i=0
+		i=0
 		while [ -e "/tmp/bg-$1.run" ]; do
-			_i=$((_i + 1))
-			fio_verify "$1-$_i" "$2" --size=32M >/dev/null ||
-				{ echo "$_i" >"/tmp/bg-$1.fail"; tail -n 30 "/tmp/fio-$1-$_i.log"; break; }
+			i=$((i + 1))
+			fio_verify "$1-$i" "$2" --size=32M >/dev/null ||
+				{ echo "$i" >"/tmp/bg-$1.fail"; tail -n 30 "/tmp/fio-$1-$i.log"; break; }
 		done
-		echo "$_i" >"/tmp/bg-$1.rounds"
+		echo "$i" >"/tmp/bg-$1.rounds"
 	) &
 	BG_PID=$!
 }
