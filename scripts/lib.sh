@@ -66,7 +66,7 @@ export DMATAG_RESULTS
 
 result() { # result ok|fail|skip NAME [DETAIL]
 	mkdir -p "$(dirname "$DMATAG_RESULTS")"
-	_n=$(($(wc -l <"$DMATAG_RESULTS" 2>/dev/null || echo 0) + 1))
+	_n=$(($(wc -l 2>/dev/null <"$DMATAG_RESULTS" || echo 0) + 1))
 	case "$1" in
 	ok)
 		echo "ok $2" >>"$DMATAG_RESULTS"

@@ -107,11 +107,19 @@ md_state() {
 		"${2:-/proc/mdstat}"
 }
 
+md_is() { [ "$(md_state "$1")" = "$2" ]; } # md_is MD STATE
+
 md_idle() { [ "$(cat "/sys/block/$1/md/sync_action")" = idle ]; }
 
-# md_wait_idle MD SECONDS: wait for resync/recovery to finish
-md_wait_idle() {
-	wait_for "$2" md_idle "$1"
+md_rebuilt() { [ "$(cat "/sys/block/$1/md/degraded")" = 0 ] && md_idle "$1"; }
+
+# md_drop MD DEV: --fail DEV, then --remove it once md let go of it (md
+# refuses while the member has IO pending). DEV may be "detached".
+md_drop() {
+	mdadm "/dev/$1" --fail "$2" || return 1
+	md_show "$1" "failed $2"
+	wait_for 30 mdadm "/dev/$1" --remove "$2" || return 1
+	md_show "$1" "removed $2"
 }
 
 md_show() { # md_show MD LABEL: log the array's state
@@ -245,11 +253,10 @@ ref_verify() { # ref_verify DEV
 	say "reference region verified: $(grep -o 'read: IOPS=[^,]*' /tmp/fio-ref-v.log)"
 }
 
-# md_recover MD: recovery started and finished with every member in sync
+# md_recover MD: wait until recovery has brought every member in sync
 md_recover() {
 	echo 200000 >/proc/sys/dev/raid/speed_limit_min
 	md_show "$1" recovering
-	md_wait_idle "$1" 300 || { md_show "$1" "recovery timed out"; return 1; }
+	wait_for 300 md_rebuilt "$1" || { md_show "$1" "recovery timed out"; return 1; }
 	md_show "$1" rebuilt
-	[ "$(cat "/sys/block/$1/md/degraded")" = 0 ]
 }

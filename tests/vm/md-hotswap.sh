@@ -11,16 +11,14 @@ check hotswap-create md_create md0 1 "/dev/$n0" "/dev/$n1" -- --size=128M
 check hotswap-ref-write ref_write /dev/md0
 bg_verify_start swap /dev/md0
 sleep 3
-mdadm /dev/md0 --fail "/dev/$n1"
-md_show md0 failed
-check hotswap-degraded test "$(md_state md0)" = "[U_]"
-check hotswap-remove mdadm /dev/md0 --remove "/dev/$n1"
+check hotswap-fail-remove md_drop md0 "/dev/$n1"
+check hotswap-degraded md_is md0 "[U_]"
 check hotswap-add mdadm /dev/md0 --add "/dev/$n2"
 check hotswap-rebuilt md_recover md0
+check hotswap-clean md_is md0 "[UU]"
 sleep 2
 check hotswap-fio-verify bg_verify_stop swap
 # only the new member is left to read from
-mdadm /dev/md0 --fail "/dev/$n0" --remove "/dev/$n0"
-md_show md0 "old member out"
+check hotswap-old-member-out md_drop md0 "/dev/$n0"
 check hotswap-rebuilt-data ref_verify /dev/md0
 mdadm --stop /dev/md0

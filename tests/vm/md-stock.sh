@@ -8,11 +8,11 @@ n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2) n3=$(nvme_ns_of n
 
 check md-raid1-create md_create md0 1 "/dev/$n0" "/dev/$n1"
 check md-raid1-verify fio_verify r1 /dev/md0 --bsrange=4k-128k
-check md-raid1-clean test "$(md_state md0)" = "[UU]"
+check md-raid1-clean md_is md0 "[UU]"
 mdadm --stop /dev/md0
 mdadm --zero-superblock "/dev/$n0" "/dev/$n1"
 
 check md-raid10-create md_create md1 10 "/dev/$n0" "/dev/$n1" "/dev/$n2" "/dev/$n3"
 check md-raid10-verify fio_verify r10 /dev/md1 --bsrange=4k-128k
-check md-raid10-clean test "$(md_state md1)" = "[UUUU]"
+check md-raid10-clean md_is md1 "[UUUU]"
 mdadm --stop /dev/md1

@@ -14,17 +14,16 @@ bg_verify_start plug /dev/md0
 sleep 3
 check hotplug-unplug host_unplug nv1
 # md notices on the next IO that fails; fio keeps it busy
-wait_for 30 test "$(md_state md0)" = "[U_]"
-md_show md0 "after unplug"
-check hotplug-degraded test "$(md_state md0)" = "[U_]"
-check hotplug-remove-detached mdadm /dev/md0 --fail detached --remove detached
+wait_for 30 md_is md0 "[U_]"
+check hotplug-degraded md_is md0 "[U_]"
+check hotplug-remove-detached md_drop md0 detached
 check hotplug-plug host_plug nv1
 new=$(nvme_ns_of nv1)
 check hotplug-add mdadm /dev/md0 --add "/dev/$new"
 check hotplug-rebuilt md_recover md0
+check hotplug-clean md_is md0 "[UU]"
 sleep 2
 check hotplug-fio-verify bg_verify_stop plug
-mdadm /dev/md0 --fail "/dev/$n0" --remove "/dev/$n0"
-md_show md0 "old member out"
+check hotplug-old-member-out md_drop md0 "/dev/$n0"
 check hotplug-rebuilt-data ref_verify /dev/md0
 mdadm --stop /dev/md0
