@@ -11,15 +11,24 @@ set -euo pipefail
 
 IOMMU=${IOMMU:-strict}
 dir=$(mktemp -d /dev/shm/dmatag-demo.XXXXXX)
-trap 'kill "$follow" 2>/dev/null; rm -rf "$dir"' EXIT
+follow=
+trap '[ -z "$follow" ] || kill "$follow" 2>/dev/null; rm -rf "$dir"' EXIT
 : >"$dir/console.log"
-tail -n +1 -F "$dir/console.log" 2>/dev/null | tr -d '\r' &
+tail -n +1 -F "$dir/console.log" 2>/dev/null &
 follow=$!
 vm_run "$dir" 1500 --run demo --disks 5 --iommu "$IOMMU"
 sleep 1
+kill "$follow" 2>/dev/null
+follow=
 mkdir -p "$DMATAG_OUT"
 tr -d '\r' <"$dir/console.log" >"$DMATAG_OUT/demo.console.log"
 [ "$VM_TIMED_OUT" = 0 ] || die "the demo timed out"
+echo
+echo "Per-IO DMA work and IOPS, one boot, IOMMU $IOMMU:"
+sed -n '/== per-IO DMA work/,/== md hot-swap/p' "$DMATAG_OUT/demo.console.log" | sed '1d;$d'
+echo "md hot-swap:"
+grep -E '^\[[0-9.]+\] (failed|removed|added|recovering|rebuilt|background verify|reference region)' \
+	"$DMATAG_OUT/demo.console.log"
 rc=$(tr -d '\r' <"$dir/ctl.log" | sed -n 's/^@@END //p')
 [ "${rc:-1}" = 0 ] || die "the demo failed (guest rc ${rc:-none}); see out/demo.console.log"
 log "demo done; console in out/demo.console.log"
