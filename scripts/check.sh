@@ -93,8 +93,7 @@ phase_vm() {
 		elif [ ! -s "$runs/$name.cases" ]; then
 			result fail "vm/$name" "no test case reported"
 		fi
-		if grep -q '^not ok' "$DMATAG_RESULTS" 2>/dev/null &&
-			grep -q "^not ok vm/$name" "$DMATAG_RESULTS"; then
+		if grep -q "^not ok vm/$name" "$DMATAG_RESULTS" 2>/dev/null; then
 			echo "  console of vm/$name (full log: out/check/$name.console.log):"
 			vm_console_tail "$runs/$name"
 		fi

@@ -260,3 +260,17 @@ md_recover() {
 	wait_for 300 md_rebuilt "$1" || { md_show "$1" "recovery timed out"; return 1; }
 	md_show "$1" rebuilt
 }
+
+# raid1_rebuild_checks PREFIX MD NEW OLD BG: the cases that end a raid1
+# member swap: add NEW, wait for recovery, stop background verify BG, then
+# fail OLD so that only the rebuilt member serves the reference region.
+raid1_rebuild_checks() {
+	check "$1-add" mdadm "/dev/$2" --add "$3"
+	check "$1-rebuilt" md_recover "$2"
+	check "$1-clean" md_is "$2" "[UU]"
+	sleep 2
+	check "$1-fio-verify" bg_verify_stop "$5"
+	check "$1-old-member-out" md_drop "$2" "$4"
+	check "$1-rebuilt-data" ref_verify "/dev/$2"
+	mdadm --stop "/dev/$2"
+}

@@ -13,12 +13,4 @@ bg_verify_start swap /dev/md0
 sleep 3
 check hotswap-fail-remove md_drop md0 "/dev/$n1"
 check hotswap-degraded md_is md0 "[U_]"
-check hotswap-add mdadm /dev/md0 --add "/dev/$n2"
-check hotswap-rebuilt md_recover md0
-check hotswap-clean md_is md0 "[UU]"
-sleep 2
-check hotswap-fio-verify bg_verify_stop swap
-# only the new member is left to read from
-check hotswap-old-member-out md_drop md0 "/dev/$n0"
-check hotswap-rebuilt-data ref_verify /dev/md0
-mdadm --stop /dev/md0
+raid1_rebuild_checks hotswap md0 "/dev/$n2" "/dev/$n0" swap

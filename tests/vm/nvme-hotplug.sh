@@ -19,11 +19,4 @@ check hotplug-degraded md_is md0 "[U_]"
 check hotplug-remove-detached md_drop md0 detached
 check hotplug-plug host_plug nv1
 new=$(nvme_ns_of nv1)
-check hotplug-add mdadm /dev/md0 --add "/dev/$new"
-check hotplug-rebuilt md_recover md0
-check hotplug-clean md_is md0 "[UU]"
-sleep 2
-check hotplug-fio-verify bg_verify_stop plug
-check hotplug-old-member-out md_drop md0 "/dev/$n0"
-check hotplug-rebuilt-data ref_verify /dev/md0
-mdadm --stop /dev/md0
+raid1_rebuild_checks hotplug md0 "/dev/$new" "/dev/$n0" plug
