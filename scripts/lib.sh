@@ -120,7 +120,7 @@ ktap_parse() {
 # --- the VM -------------------------------------------------------------------
 VM_DISK_SIZE=${VM_DISK_SIZE:-1G}
 
-# vm_request DIR LINE: carry out one guest request ("unplug nvI" or "plug nvI")
+# vm_request DIR REQUEST: carry out one guest request ("unplug nvI", "plug nvI")
 # on the VM's QMP socket; its output goes to DIR/host.log.
 vm_request() {
 	set -- "$1" $2
@@ -154,7 +154,8 @@ vm_run() {
 	_jobs=
 	_deadline=$(($(date +%s) + _timeout))
 	while kill -0 "$_qemu" 2>/dev/null; do
-		_reqs=$(tr -d '\r' <"$_dir/ctl.log" | sed -n 's/^@@REQ //p')
+		# only whole requests: the guest may be half way through a line
+		_reqs=$(tr -d '\r' <"$_dir/ctl.log" | sed -n 's/^@@REQ \(.*\);$/\1/p')
 		_nreq=$(printf '%s' "$_reqs" | grep -c '') || true
 		while [ "$_served" -lt "$_nreq" ]; do
 			_served=$((_served + 1))
@@ -171,7 +172,9 @@ vm_run() {
 		sleep 0.5
 	done
 	# let a guest that is done power off; never leave a QEMU behind
-	for _ in $(seq 20); do kill -0 "$_qemu" 2>/dev/null || break; sleep 0.5; done
+	if [ "$VM_TIMED_OUT" = 0 ]; then
+		for _ in $(seq 20); do kill -0 "$_qemu" 2>/dev/null || break; sleep 0.5; done
+	fi
 	kill -9 "$_qemu" 2>/dev/null || true
 	wait "$_qemu" 2>/dev/null || true
 	for _j in $_jobs; do wait "$_j" 2>/dev/null || true; done

@@ -39,9 +39,11 @@ ldconfig -r "$stage" 2>/dev/null || true
 echo 'DEVICE /dev/nvme*n1 /dev/loop*' >"$stage/etc/mdadm.conf"
 mkdir -p "$stage/etc/mdadm" && cp "$stage/etc/mdadm.conf" "$stage/etc/mdadm/"
 
-# the project's userspace tools, if built
+# the project's userspace tools (make tools), each with its libraries
 if [ -d "$DMATAG_ROOT/tools/bin" ]; then
-	cp "$DMATAG_ROOT"/tools/bin/* "$stage/usr/bin/" 2>/dev/null || true
+	for t in "$DMATAG_ROOT"/tools/bin/*; do
+		[ -f "$t" ] && copy_with_libs "$t"
+	done
 fi
 
 # guest side of the tests; /init is the guest runner

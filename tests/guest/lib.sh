@@ -4,7 +4,7 @@
 #
 # Protocol with the host (scripts/run-tests.sh) on /dev/ttyS1, one line each:
 #   @@CASE ok NAME | @@CASE fail NAME REASON     a test case's verdict
-#   @@REQ unplug nvI | @@REQ plug nvI             hot-plug request to the host
+#   @@REQ unplug nvI; | @@REQ plug nvI;           hot-plug request to the host
 #   @@END RC                                      the guest is done
 # The console (ttyS0) carries the human-readable log.
 
@@ -73,7 +73,7 @@ nvme_gone() { ! nvme_ns_of "$1" >/dev/null; }
 
 # Ask the host to hot-unplug controller nvI; wait until the guest let go.
 host_unplug() { # host_unplug nvI
-	ctl "@@REQ unplug $1"
+	ctl "@@REQ unplug $1;"
 	say "host: unplug $1 requested"
 	wait_for 60 nvme_gone "$1" || { say "host: $1 still present after 60 s"; return 1; }
 	say "host: $1 removed"
@@ -81,7 +81,7 @@ host_unplug() { # host_unplug nvI
 
 # Ask the host to plug a fresh, empty NVMe as nvI; wait for its namespace.
 host_plug() { # host_plug nvI
-	ctl "@@REQ plug $1"
+	ctl "@@REQ plug $1;"
 	say "host: plug $1 requested"
 	wait_for 60 nvme_ns_of "$1" || { say "host: $1 did not appear within 60 s"; return 1; }
 	say "host: $1 is $(nvme_ns_of "$1")"
