@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the DMA tag core: the range rule, the offset math under
+ * advance, clone and split, the lifetime of the per-bio hint, merges and the
+ * submit-time translation.
+ */
+
+#include <kunit/test.h>
+#include <linux/bio.h>
+#include <linux/blk-dma-tag.h>
+#include <linux/blkdev.h>
+#include <linux/mm.h>
+
+#define NR_BVECS 8
+
+/* A buffer like an io_uring registered one: a ragged first and last page. */
+struct tag_fixture {
+	struct bio_vec bvec[NR_BVECS];
+	struct blk_dma_tag *tag;
+	struct gendisk *disk;
+	struct block_device *bdev;
+	struct bio bio;
+};
+
+static int tag_init(struct kunit *test)
+{
+	struct tag_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	for (i = 0; i < NR_BVECS; i++) {
+		f->bvec[i].bv_page = ZERO_PAGE(0);
+		f->bvec[i].bv_offset = 0;
+		f->bvec[i].bv_len = PAGE_SIZE;
+	}
+	f->bvec[0].bv_offset = 512;
+	f->bvec[0].bv_len = PAGE_SIZE - 512;
+	f->bvec[NR_BVECS - 1].bv_len = 1024;
+	f->disk = kunit_kzalloc(test, sizeof(*f->disk), GFP_KERNEL);
+	f->bdev = kunit_kzalloc(test, sizeof(*f->bdev), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, f->disk);
+	KUNIT_ASSERT_NOT_NULL(test, f->bdev);
+	f->bdev->bd_disk = f->disk;
+	f->tag = blk_dma_tag_alloc(f->disk, BLK_DMA_TAG_LEAF, f->bvec,
+				   NR_BVECS, GFP_KERNEL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f->tag));
+	/* a bio as bio_iov_bvec_set() builds it on the whole buffer */
+	bio_init(&f->bio, NULL, NULL, 0, REQ_OP_READ);
+	f->bio.bi_io_vec = f->bvec;
+	f->bio.bi_vcnt = NR_BVECS;
+	f->bio.bi_iter.bi_size = f->tag->pos[NR_BVECS];
+	bio_set_dma_tag(&f->bio, f->tag);
+	test->priv = f;
+	return 0;
+}
+
+static void tag_exit(struct kunit *test)
+{
+	struct tag_fixture *f = test->priv;
+
+	bio_uninit(&f->bio);
+	blk_dma_tag_free(f->tag);
+}
+
+static u64 buffer_len(struct tag_fixture *f)
+{
+	return f->tag->pos[NR_BVECS];
+}
+
+static void tag_alloc_positions(struct kunit *test)
+{
+	struct tag_fixture *f = test->priv;
+
+	KUNIT_EXPECT_EQ(test, f->tag->pos[0], 0ULL);
+	KUNIT_EXPECT_EQ(test, f->tag->pos[1], (u64)(PAGE_SIZE - 512));
+	KUNIT_EXPECT_EQ(test, buffer_len(f),
+			(u64)(PAGE_SIZE - 512 + (NR_BVECS - 2) * PAGE_SIZE + 1024));
+}
+
+/* the errno of a tag allocation that must fail */
+static long alloc_err(struct tag_fixture *f, const struct bio_vec *bvec,
+		      unsigned int nr)
+{
+	struct blk_dma_tag *tag;
+
+	tag = blk_dma_tag_alloc(f->disk, BLK_DMA_TAG_LEAF, bvec, nr, GFP_KERNEL);
+	if (!IS_ERR(tag)) {
+		blk_dma_tag_free(tag);
+		return 0;
+	}
+	return PTR_ERR(tag);
+}
+
+static void tag_alloc_rejects_bad_buffers(struct kunit *test)
+{
+	struct tag_fixture *f = test->priv;
+	struct bio_vec bad[2] = { f->bvec[1], f->bvec[2] };
+
+	KUNIT_EXPECT_EQ(test, alloc_err(f, f->bvec, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, alloc_err(f, NULL, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, alloc_err(f, bad, 2), 0L);
+	bad[1].bv_len = 0;
+	KUNIT_EXPECT_EQ(test, alloc_err(f, bad, 2), -EINVAL);
+}
+
+static void tag_locate_whole_buffer(struct kunit *test)
+{
+	struct tag_fixture *f = test->priv;
+	struct blk_dma_tag_loc loc;
+
+	KUNIT_ASSERT_TRUE(test, blk_dma_tag_locate(f->tag, &f->bio, &loc));
+	KUNIT_EXPECT_EQ(test, loc.idx, 0U);
+	KUNIT_EXPECT_EQ(test, loc.offset, 0U);
+	KUNIT_EXPECT_EQ(test, loc.pos, 0ULL);
+}
+
+static void tag_locate_rejects_past_end(struct kunit *test)
+{
+	struct tag_fixture *f = test->priv;
+	struct blk_dma_tag_loc loc;
+
+	f->bio.bi_iter.bi_size = buffer_len(f) + 512;
+	KUNIT_EXPECT_FALSE(test, blk_dma_tag_locate(f->tag, &f->bio, &loc));
+	/* starting in the last bvec, one byte too long */
+	f->bio.bi_iter.bi_idx = NR_BVECS - 1;
+	f->bio.bi_iter.bi_bvec_done = 0;
+	f->bio.bi_iter.bi_size = 1025;
+	KUNIT_EXPECT_FALSE(test, blk_dma_tag_locate(f->tag, &f->bio, &loc));
+	f->bio.bi_iter.bi_size = 1024;
+	KUNIT_EXPECT_TRUE(test, blk_dma_tag_locate(f->tag, &f->bio, &loc));
+}
+
+static void tag_locate_rejects_other_arrays(struct kunit *test)
+{
+	struct tag_fixture *f = test->priv;
+	struct bio_vec copy[NR_BVECS];
+	struct blk_dma_tag_loc loc;
+
+	memcpy(copy, f->bvec, sizeof(copy));
+	/* same pages, another array: not the registered buffer */
+	f->bio.bi_io_vec = copy;
+	KUNIT_EXPECT_FALSE(test, blk_dma_tag_locate(f->tag, &f->bio, &loc));
+	/* past the array */
+	f->bio.bi_io_vec = f->bvec;
+	f->bio.bi_iter.bi_idx = NR_BVECS;
+	f->bio.bi_iter.bi_size = 512;
+	KUNIT_EXPECT_FALSE(test, blk_dma_tag_locate(f->tag, &f->bio, &loc));
+	/* a pointer into the array that is not at a bvec boundary */
+	f->bio.bi_io_vec = (struct bio_vec *)((char *)f->bvec + 4);
+	f->bio.bi_iter.bi_idx = 0;
+	KUNIT_EXPECT_FALSE(test, blk_dma_tag_locate(f->tag, &f->bio, &loc));
+}
+
+static void tag_locate_after_advance(struct kunit *test)
+{
+	struct tag_fixture *f = test->priv;
+	struct blk_dma_tag_loc loc;
+	unsigned int skip = PAGE_SIZE - 512 + PAGE_SIZE + 1536;
+
+	bio_advance(&f->bio, skip);
+	KUNIT_ASSERT_TRUE(test, blk_dma_tag_locate(f->tag, &f->bio, &loc));
+	KUNIT_EXPECT_EQ(test, loc.idx, 2U);
+	KUNIT_EXPECT_EQ(test, loc.offset, 1536U);
+	KUNIT_EXPECT_EQ(test, loc.pos, (u64)skip);
+	KUNIT_EXPECT_EQ(test, (u64)f->bio.bi_iter.bi_size, buffer_len(f) - skip);
+}
+
+static void tag_clone_carries_tag(struct kunit *test)
+{
+	struct tag_fixture *f = test->priv;
+	struct blk_dma_tag_loc a, b;
+	struct bio *clone;
+
+	bio_advance(&f->bio, 3 * 512);
+	clone = bio_alloc_clone(NULL, &f->bio, GFP_KERNEL, &fs_bio_set);
+	KUNIT_ASSERT_NOT_NULL(test, clone);
+	KUNIT_EXPECT_PTR_EQ(test, bio_dma_tag(clone), f->tag);
+	KUNIT_EXPECT_TRUE(test, blk_dma_tag_locate(f->tag, &f->bio, &a));
+	KUNIT_EXPECT_TRUE(test, blk_dma_tag_locate(f->tag, clone, &b));
+	KUNIT_EXPECT_EQ(test, a.pos, b.pos);
+	KUNIT_EXPECT_EQ(test, a.idx, b.idx);
+	bio_put(clone);
+}
+
+static void tag_split_both_halves(struct kunit *test)
+{
+	struct tag_fixture *f = test->priv;
+	struct blk_dma_tag_loc front, back;
+	u64 len = buffer_len(f);
+	struct bio *split;
+	int sectors = 11;	/* 5632 bytes: ends inside the second bvec */
+
+	split = bio_split(&f->bio, sectors, GFP_KERNEL, &fs_bio_set);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(split));
+	KUNIT_EXPECT_PTR_EQ(test, bio_dma_tag(split), f->tag);
+	KUNIT_ASSERT_TRUE(test, blk_dma_tag_locate(f->tag, split, &front));
+	KUNIT_ASSERT_TRUE(test, blk_dma_tag_locate(f->tag, &f->bio, &back));
+	KUNIT_EXPECT_EQ(test, front.pos, 0ULL);
+	KUNIT_EXPECT_EQ(test, back.pos, (u64)sectors << SECTOR_SHIFT);
+	KUNIT_EXPECT_EQ(test, back.idx, 1U);
+	KUNIT_EXPECT_EQ(test, back.offset,
+			(unsigned int)((sectors << SECTOR_SHIFT) - (PAGE_SIZE - 512)));
+	KUNIT_EXPECT_EQ(test, back.pos + f->bio.bi_iter.bi_size, len);
+	bio_put(split);
+}
+
+static void tag_bio_init_and_uninit_clear(struct kunit *test)
+{
+	struct tag_fixture *f = test->priv;
+	struct bio fresh;
+
+	/* bios built from scratch (bounce, raid5 stripes, copies) start bare */
+	memset(&fresh, 0xa5, sizeof(fresh));
+	bio_init(&fresh, NULL, NULL, 0, REQ_OP_WRITE);
+	KUNIT_EXPECT_NULL(test, bio_dma_tag(&fresh));
+	bio_uninit(&fresh);
+
+	KUNIT_EXPECT_PTR_EQ(test, bio_dma_tag(&f->bio), f->tag);
+	bio_uninit(&f->bio);
+	KUNIT_EXPECT_NULL(test, bio_dma_tag(&f->bio));
+}
+
+static void tag_merges_refused(struct kunit *test)
+{
+	struct tag_fixture *f = test->priv;
+	struct bio plain, other;
+
+	bio_init(&plain, NULL, NULL, 0, REQ_OP_READ);
+	bio_init(&other, NULL, NULL, 0, REQ_OP_READ);
+	KUNIT_EXPECT_TRUE(test, blk_dma_tag_merge_ok(&plain, &other));
+	KUNIT_EXPECT_FALSE(test, blk_dma_tag_merge_ok(&f->bio, &plain));
+	KUNIT_EXPECT_FALSE(test, blk_dma_tag_merge_ok(&plain, &f->bio));
+	bio_set_dma_tag(&other, f->tag);
+	KUNIT_EXPECT_FALSE(test, blk_dma_tag_merge_ok(&f->bio, &other));
+	bio_uninit(&plain);
+	bio_uninit(&other);
+}
+
+static void tag_prep_keeps_own_drops_foreign(struct kunit *test)
+{
+	struct tag_fixture *f = test->priv;
+	struct gendisk *member = kunit_kzalloc(test, sizeof(*member), GFP_KERNEL);
+	struct block_device *mbdev = kunit_kzalloc(test, sizeof(*mbdev), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, member);
+	KUNIT_ASSERT_NOT_NULL(test, mbdev);
+	mbdev->bd_disk = member;
+
+	f->bio.bi_bdev = f->bdev;
+	blk_dma_tag_bio_prep(&f->bio);
+	KUNIT_EXPECT_PTR_EQ(test, bio_dma_tag(&f->bio), f->tag);
+
+	f->bio.bi_bdev = mbdev;
+	blk_dma_tag_bio_prep(&f->bio);
+	KUNIT_EXPECT_NULL(test, bio_dma_tag(&f->bio));
+	/* a bio without a tag stays without one */
+	blk_dma_tag_bio_prep(&f->bio);
+	KUNIT_EXPECT_NULL(test, bio_dma_tag(&f->bio));
+	f->bio.bi_bdev = NULL;
+}
+
+static struct kunit_case blk_dma_tag_cases[] = {
+	KUNIT_CASE(tag_alloc_positions),
+	KUNIT_CASE(tag_alloc_rejects_bad_buffers),
+	KUNIT_CASE(tag_locate_whole_buffer),
+	KUNIT_CASE(tag_locate_rejects_past_end),
+	KUNIT_CASE(tag_locate_rejects_other_arrays),
+	KUNIT_CASE(tag_locate_after_advance),
+	KUNIT_CASE(tag_clone_carries_tag),
+	KUNIT_CASE(tag_split_both_halves),
+	KUNIT_CASE(tag_bio_init_and_uninit_clear),
+	KUNIT_CASE(tag_merges_refused),
+	KUNIT_CASE(tag_prep_keeps_own_drops_foreign),
+	{}
+};
+
+static struct kunit_suite blk_dma_tag_suite = {
+	.name = "blk-dma-tag",
+	.init = tag_init,
+	.exit = tag_exit,
+	.test_cases = blk_dma_tag_cases,
+};
+
+kunit_test_suites(&blk_dma_tag_suite);
+
+MODULE_LICENSE("GPL");
