@@ -35,11 +35,12 @@ collect_tap() { # collect_tap PREFIX < OUTPUT
 phase_host() {
 	for t in "$DMATAG_ROOT"/tests/host/*.sh; do
 		name=host/$(basename "$t" .sh)
-		if ! bash "$t" >"$logs/${name#host/}.host.log" 2>&1; then
-			grep -q '^not ok' "$logs/${name#host/}.host.log" ||
-				result fail "$name" "exited non-zero: $(tail -n 1 "$logs/${name#host/}.host.log")"
+		out=$logs/$(basename "$t" .sh).host.log
+		if ! bash "$t" >"$out" 2>&1; then
+			grep -q '^not ok' "$out" ||
+				result fail "$name" "exited non-zero: $(tail -n 1 "$out")"
 		fi
-		collect_tap "$name" <"$logs/${name#host/}.host.log"
+		collect_tap "$name" <"$out"
 	done
 }
 

@@ -64,7 +64,7 @@ iommu_args() {
 	esac
 }
 append="console=ttyS0 panic=-1 quiet $(iommu_args "$iommu") dmatag.run=$run dmatag.iommu=$iommu"
-# KUnit suites run at every boot; only the kunit run reports them
+# the built-in KUnit suites run only in the kunit boot; others filter them out
 [ "$run" = kunit ] || append="$append kunit.filter_glob=dmatag-none"
 append="$append $*"
 

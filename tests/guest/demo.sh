@@ -4,7 +4,7 @@
 
 n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2)
 n3=$(nvme_ns_of nv3) n4=$(nvme_ns_of nv4)
-iommu=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^dmatag\.iommu=//p')
+iommu=$(cmdline_arg iommu)
 failed=0
 TABLE=/tmp/demo-table
 
@@ -30,9 +30,8 @@ say "== dmatag demo: IOMMU $iommu, disks $n0 $n1 $n2 $n3 $n4"
 row stack path IOPS map/IO unmap/IO flush/IO
 measure "raw $n0" "/dev/$n0"
 
-per=$(($(sectors "$n0") / 4 / 128 * 128))
 say "dmsetup create str: striped, 4 x NVMe, 64 KiB chunks"
-dm_create str "0 $((per * 4)) striped 4 128 /dev/$n0 0 /dev/$n1 0 /dev/$n2 0 /dev/$n3 0" || failed=1
+dm_create str "$(striped_table "$n0" "$n1" "$n2" "$n3")" || failed=1
 DM_DISABLE_UDEV=1 dmsetup table str
 measure "dm striped (4 NVMe)" /dev/mapper/str
 dm remove str

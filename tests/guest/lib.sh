@@ -2,7 +2,7 @@
 # Guest-side library of the dmatag tests (busybox sh). Sourced by /init, by
 # every test in tests/vm/ and by the demo; keep one copy of each job here.
 #
-# Protocol with the host (scripts/run-tests.sh) on /dev/ttyS1, one line each:
+# Protocol with the host (vm_run in scripts/lib.sh) on /dev/ttyS1, one line each:
 #   @@CASE ok NAME | @@CASE fail NAME REASON     a test case's verdict
 #   @@REQ unplug nvI; | @@REQ plug nvI;           hot-plug request to the host
 #   @@END RC                                      the guest is done
@@ -16,6 +16,11 @@ T=/sys/kernel/tracing
 
 ctl() {
 	echo "$*" >"$CTL"
+}
+
+# cmdline_arg KEY: the value of dmatag.KEY= on the kernel command line
+cmdline_arg() {
+	tr ' ' '\n' </proc/cmdline | sed -n "s/^dmatag\.$1=//p" | tail -n 1
 }
 
 say() {
@@ -98,6 +103,14 @@ dm_create() { # dm_create NAME TABLE
 
 sectors() { # sectors DEV: size of /dev/DEV in 512-byte sectors
 	cat "/sys/class/block/$1/size"
+}
+
+# striped_table DEV...: a dm striped table over the whole of each DEV (the
+# size of the first), 64 KiB chunks
+striped_table() {
+	local per=$(($(sectors "$1") / $# / 128 * 128)) legs= d
+	for d in "$@"; do legs="$legs /dev/$d 0"; done
+	echo "0 $((per * $#)) striped $# 128$legs"
 }
 
 # md_state MD [MDSTAT]: the member map in /proc/mdstat, e.g. [UU] or [U_]
@@ -234,10 +247,12 @@ bg_verify_start() {
 
 # bg_verify_stop NAME: let the running round finish; 0 when no round failed
 bg_verify_stop() {
+	local rounds
 	rm -f "/tmp/bg-$1.run"
 	wait "$BG_PID"
-	say "background verify $1: $(cat "/tmp/bg-$1.rounds" 2>/dev/null || echo 0) rounds"
-	[ ! -e "/tmp/bg-$1.fail" ] && [ "$(cat "/tmp/bg-$1.rounds" 2>/dev/null || echo 0)" -gt 0 ]
+	rounds=$(cat "/tmp/bg-$1.rounds" 2>/dev/null || echo 0)
+	say "background verify $1: $rounds rounds"
+	[ ! -e "/tmp/bg-$1.fail" ] && [ "$rounds" -gt 0 ]
 }
 
 # A reference region written before a swap and read back after it, once the

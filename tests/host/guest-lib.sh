@@ -48,6 +48,14 @@ t_same profile-unmap "4096" "$(profile_hits $DMA_UNMAP_FUNCS)"
 t_same profile-flush "4096" "$(profile_hits $DMA_FLUSH_FUNCS)"
 t_same profile-no-match "0" "$(profile_hits no_such_function)"
 
+# striped_table: the geometry the tests and the demo used to spell out
+sectors() { echo 2097152; }
+t_same striped-table-4 "0 2097152 striped 4 128 /dev/a 0 /dev/b 0 /dev/c 0 /dev/d 0" \
+	"$(striped_table a b c d)"
+sectors() { echo 1000; }
+t_same striped-table-3-rounds-to-chunks "0 768 striped 3 128 /dev/a 0 /dev/b 0 /dev/c 0" \
+	"$(striped_table a b c)"
+
 t_same per-io-one "1.000" "$(per_io 4096 4096)"
 t_same per-io-zero-ios "nan" "$(per_io 5 0)"
 t_check near-within near 1.015 1

@@ -14,9 +14,7 @@ dm remove lin
 
 # striped over four disks, 64 KiB chunks; fio's blocks straddle no chunk,
 # its random offsets hit all four
-per=$((sz / 4 / 128 * 128))
-check dm-striped-create dm_create str \
-	"0 $((per * 4)) striped 4 128 /dev/$n0 0 /dev/$n1 0 /dev/$n2 0 /dev/$n3 0"
+check dm-striped-create dm_create str "$(striped_table "$n0" "$n1" "$n2" "$n3")"
 check dm-striped-verify fio_verify str /dev/mapper/str --bsrange=4k-128k
 # the data really went to every member: each saw writes
 spread() {

@@ -8,7 +8,7 @@
 . /tests/guest/lib.sh
 
 n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2) n3=$(nvme_ns_of nv3)
-iommu=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^dmatag\.iommu=//p')
+iommu=$(cmdline_arg iommu)
 
 # count LABEL DEV: 4 KiB random reads, then the verdicts for the mode
 count() {
@@ -28,8 +28,7 @@ count() {
 }
 
 count raw /dev/$n0
-per=$(($(sectors "$n0") / 4 / 128 * 128))
-dm_create str "0 $((per * 4)) striped 4 128 /dev/$n0 0 /dev/$n1 0 /dev/$n2 0 /dev/$n3 0"
+dm_create str "$(striped_table "$n0" "$n1" "$n2" "$n3")"
 count dm-striped /dev/mapper/str
 dm remove str
 md_create md0 1 "/dev/$n0" "/dev/$n1" -- --size=128M
