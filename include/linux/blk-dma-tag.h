@@ -10,8 +10,14 @@
 
 #include <linux/blk_types.h>
 #include <linux/bvec.h>
+#include <linux/completion.h>
+#include <linux/list.h>
+#include <linux/percpu-refcount.h>
 
+struct attribute_group;
+struct block_device;
 struct gendisk;
+struct request_queue;
 
 /**
  * enum blk_dma_tag_kind - what a DMA tag stands for
@@ -27,6 +33,19 @@ enum blk_dma_tag_kind {
 };
 
 /**
+ * enum blk_dma_premap - when a device premaps registered buffers
+ * @BLK_DMA_PREMAP_OFF: never; blk_dma_tag_map() fails with -EOPNOTSUPP.
+ * @BLK_DMA_PREMAP_ON: when an application asks (IORING_REGISTER_MAP_BUFFERS).
+ * @BLK_DMA_PREMAP_AUTO: also on the first fixed-buffer IO through a
+ *	registered file of the device, for applications that do not ask.
+ */
+enum blk_dma_premap {
+	BLK_DMA_PREMAP_OFF,
+	BLK_DMA_PREMAP_ON,
+	BLK_DMA_PREMAP_AUTO,
+};
+
+/**
  * struct blk_dma_tag - a buffer premapped for DMA on one block device
  * @disk: the device the tag is valid for: a bio carrying the tag while it is
  *	submitted to another device has its tag translated or dropped.
@@ -37,10 +56,16 @@ enum blk_dma_tag_kind {
  * @pos: @pos[i] is the byte position of @bvec[i] in the buffer;
  *	@pos[@nr_bvecs] is the buffer's length.
  * @priv: the mapping, private to the driver of @disk (leaf tags).
+ * @node: entry in the device's list of live tags.
+ * @users: one reference per IO that carries the tag, plus the initial one;
+ *	unmapping kills it and waits for @drained.
+ * @drained: completed when the last IO carrying the tag has completed.
+ * @revoked: the device went away and unmapped the buffer; only freeing is
+ *	left to the owner.
  *
- * The caller that makes a tag keeps it, and the buffer, alive until every
- * bio that carries it has completed, the way blk-crypto keys outlive their
- * bios: io_uring's resource nodes do that for registered buffers.
+ * The caller that makes a tag (io_uring) keeps the buffer alive until it
+ * unmaps the tag. In-flight IO is accounted in @users, so unmapping waits
+ * for it.
  */
 struct blk_dma_tag {
 	struct gendisk *disk;
@@ -49,6 +74,26 @@ struct blk_dma_tag {
 	unsigned int nr_bvecs;
 	u64 *pos;
 	void *priv;
+	struct list_head node;
+	struct percpu_ref users;
+	struct completion drained;
+	bool revoked;
+};
+
+/**
+ * struct blk_dma_tag_ops - what a block driver provides to premap buffers
+ * @map: map @tag's buffer for DMA by the device behind @disk and store the
+ *	mapping in @tag->priv. Return 0, or -EOPNOTSUPP when this device or
+ *	this buffer cannot be premapped (IO then stays on the ordinary path),
+ *	-ENOMEM, -ENODEV.
+ * @unmap: undo @map. Called once no IO carries the tag any more, before the
+ *	disk is deleted at the latest.
+ *
+ * Set in block_device_operations.dma_tag_ops.
+ */
+struct blk_dma_tag_ops {
+	int (*map)(struct gendisk *disk, struct blk_dma_tag *tag);
+	void (*unmap)(struct gendisk *disk, struct blk_dma_tag *tag);
 };
 
 /**
@@ -73,6 +118,29 @@ void blk_dma_tag_free(struct blk_dma_tag *tag);
 bool blk_dma_tag_locate(const struct blk_dma_tag *tag, const struct bio *bio,
 			struct blk_dma_tag_loc *loc);
 void __blk_dma_tag_bio_prep(struct bio *bio);
+
+struct blk_dma_tag *blk_dma_tag_map(struct block_device *bdev,
+				    const struct bio_vec *bvec,
+				    unsigned int nr_bvecs);
+void blk_dma_tag_unmap(struct blk_dma_tag *tag);
+bool bdev_dma_premap_auto(struct block_device *bdev);
+void blk_dma_tag_account(struct gendisk *disk, bool premapped);
+
+struct blk_dma_tag *blk_dma_tag_attach(struct bio *bio);
+
+static inline void blk_dma_tag_put(struct blk_dma_tag *tag)
+{
+	if (tag)
+		percpu_ref_put(&tag->users);
+}
+
+int blk_dma_tag_add_disk(struct gendisk *disk);
+void blk_dma_tag_del_disk(struct gendisk *disk);
+void blk_dma_tag_release_disk(struct gendisk *disk);
+ssize_t blk_dma_premap_show(struct request_queue *q, char *page);
+ssize_t blk_dma_premap_store(struct request_queue *q, const char *page,
+			     size_t count);
+extern const struct attribute_group blk_dma_tag_attr_group;
 
 static inline struct blk_dma_tag *bio_dma_tag(const struct bio *bio)
 {
@@ -117,6 +185,16 @@ static inline struct blk_dma_tag *bio_dma_tag(const struct bio *bio)
 {
 	return NULL;
 }
+
+static inline struct blk_dma_tag *blk_dma_tag_attach(struct bio *bio)
+{
+	return NULL;
+}
+
+static inline void blk_dma_tag_put(struct blk_dma_tag *tag) { }
+static inline int blk_dma_tag_add_disk(struct gendisk *disk) { return 0; }
+static inline void blk_dma_tag_del_disk(struct gendisk *disk) { }
+static inline void blk_dma_tag_release_disk(struct gendisk *disk) { }
 
 static inline void bio_set_dma_tag(struct bio *bio, struct blk_dma_tag *tag) { }
 static inline void blk_dma_tag_bio_prep(struct bio *bio) { }

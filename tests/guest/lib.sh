@@ -289,3 +289,44 @@ raid1_rebuild_checks() {
 	check "$1-rebuilt-data" ref_verify "/dev/$2"
 	mdadm --stop "/dev/$2"
 }
+
+# --- premapped IO (DMA tags) --------------------------------------------------
+# tool_cases PREFIX CMD...: run a tool that prints "ok NAME" and
+# "not ok NAME: why" lines; each becomes the case PREFIX-NAME. A tool that
+# reports nothing, or fails without saying what, fails PREFIX-exit.
+tool_cases() {
+	local prefix=$1 log rc n
+	shift
+	log=/tmp/tool-$prefix.log
+	"$@" >"$log" 2>&1
+	rc=$?
+	n=0
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*)
+			line=${line#ok }
+			case_ok "$prefix-${line%% *}"
+			n=$((n + 1)) ;;
+		"not ok "*)
+			line=${line#not ok }
+			case_fail "$prefix-${line%%:*}" "${line#*: }"
+			n=$((n + 1)) ;;
+		counters* | fixed_ios* | load*) say "$prefix: $line" ;;
+		esac
+	done <"$log"
+	if [ "$n" -eq 0 ] || { [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$log"; }; then
+		case_fail "$prefix-exit" "rc $rc, $n cases"
+		tail -n 20 "$log"
+	fi
+	return "$rc"
+}
+
+# premap_mode DISK off|on|auto
+premap_mode() {
+	echo "$2" >"/sys/block/$1/queue/dma_premap"
+}
+
+# dma_tag DISK COUNTER: one counter of /sys/block/DISK/dma_tag
+dma_tag() {
+	cat "/sys/block/$1/dma_tag/$2"
+}

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * io_uring: registered buffers premapped for DMA on registered block devices
+ * (IORING_REGISTER_MAP_BUFFERS / IORING_REGISTER_UNMAP_BUFFERS, auto mode).
+ *
+ * See Documentation/block/dma-tags.rst.
+ */
+#include <linux/blk-dma-tag.h>
+#include <linux/blkdev.h>
+#include <linux/fs.h>
+#include <linux/io_uring.h>
+#include <linux/nospec.h>
+#include <linux/slab.h>
+#include <uapi/linux/io_uring.h>
+
+#include "io_uring.h"
+#include "rsrc.h"
+#include "dma-tag.h"
+
+/**
+ * DOC: premapped registered buffers
+ *
+ * A ring keeps one entry per (registered buffer, file) pair that was mapped:
+ * the block layer's tag, or none when auto mode tried and the device said
+ * no (so that auto mode does not retry on every IO). The block layer finds
+ * the tag of a bio by its bvec array, so nothing else has to carry it.
+ *
+ * Entries go when the buffer goes (unregister, slot update, ring exit) and
+ * when the file goes (unregister, slot update, ring exit), in both cases
+ * after io_uring's resource nodes have drained and before the buffer's pages
+ * are unpinned or the file is put: the file keeps the device open while the
+ * buffer is mapped for it. blk_dma_tag_unmap() itself waits for IO that is
+ * still in flight with the tag.
+ *
+ * @ctx->dma_tag_lock nests inside uring_lock where both are taken.
+ */
+struct io_dma_tag {
+	struct list_head node;
+	struct io_mapped_ubuf *imu;
+	struct file *file;
+	struct blk_dma_tag *tag;
+};
+
+static struct io_dma_tag *io_dma_tag_find(struct io_ring_ctx *ctx,
+					  struct io_mapped_ubuf *imu,
+					  struct file *file)
+{
+	struct io_dma_tag *e;
+
+	lockdep_assert_held(&ctx->dma_tag_lock);
+	list_for_each_entry(e, &ctx->dma_tags, node)
+		if (e->imu == imu && e->file == file)
+			return e;
+	return NULL;
+}
+
+static void io_dma_tag_free(struct io_dma_tag *e)
+{
+	list_del(&e->node);
+	blk_dma_tag_unmap(e->tag);
+	kfree(e);
+}
+
+/*
+ * Map @imu for @file's device. Auto mode records a failure as an entry
+ * without tag; an explicit request returns it.
+ */
+static int io_dma_tag_map_one(struct io_ring_ctx *ctx,
+			      struct io_mapped_ubuf *imu, struct file *file,
+			      bool record_failure)
+{
+	struct io_dma_tag *e = io_dma_tag_find(ctx, imu, file);
+	struct blk_dma_tag *tag;
+
+	if (e && e->tag)
+		return 0;
+	tag = blk_dma_tag_map(I_BDEV(file->f_mapping->host), imu->bvec,
+			      imu->nr_bvecs);
+	if (IS_ERR(tag) && !record_failure)
+		return PTR_ERR(tag);
+	if (!e) {
+		e = kzalloc(sizeof(*e), GFP_KERNEL);
+		if (!e) {
+			blk_dma_tag_unmap(IS_ERR(tag) ? NULL : tag);
+			return -ENOMEM;
+		}
+		e->imu = imu;
+		e->file = file;
+		list_add_tail(&e->node, &ctx->dma_tags);
+	}
+	e->tag = IS_ERR(tag) ? NULL : tag;
+	WRITE_ONCE(imu->dma_tag_file, file);
+	return 0;
+}
+
+/* the registered file of a map or unmap request */
+static int io_dma_tag_file(struct io_ring_ctx *ctx,
+			   const struct io_uring_map_buffers *mb,
+			   struct file **filep)
+{
+	struct file *file;
+	unsigned int idx;
+
+	if (!ctx->file_data || mb->fd < 0 || mb->fd >= ctx->nr_user_files)
+		return -EBADF;
+	idx = array_index_nospec(mb->fd, ctx->nr_user_files);
+	file = io_file_from_index(&ctx->file_table, idx);
+	if (!file)
+		return -EBADF;
+	if (!S_ISBLK(file_inode(file)->i_mode))
+		return -ENOTBLK;
+	*filep = file;
+	return 0;
+}
+
+static int io_dma_tag_args(struct io_ring_ctx *ctx, void __user *arg,
+			   unsigned int nr_args,
+			   struct io_uring_map_buffers *mb, struct file **filep)
+{
+	if (!arg || nr_args != 1)
+		return -EINVAL;
+	if (copy_from_user(mb, arg, sizeof(*mb)))
+		return -EFAULT;
+	if (mb->flags || mb->resv[0] || mb->resv[1])
+		return -EINVAL;
+	if (!ctx->buf_data)
+		return -ENXIO;
+	if (mb->buf_start >= mb->buf_end || mb->buf_end > ctx->nr_user_bufs)
+		return -EINVAL;
+	return io_dma_tag_file(ctx, mb, filep);
+}
+
+/**
+ * io_register_map_buffers() - IORING_REGISTER_MAP_BUFFERS
+ * @ctx: the ring, uring_lock held
+ * @arg: a struct io_uring_map_buffers
+ * @nr_args: 1
+ *
+ * Premap registered buffers buf_start .. buf_end - 1 for the block device of
+ * registered file fd. Buffers already mapped for that file stay as they are.
+ * All or nothing: on failure the buffers this call mapped are unmapped again.
+ *
+ * Return: 0; -EINVAL (bad arguments, range or reserved fields), -EFAULT
+ * (bad pointer, empty buffer slot), -ENXIO (no registered buffers), -EBADF
+ * (fd is not a registered file), -ENOTBLK (not a block device), -EOPNOTSUPP
+ * (the device cannot premap or has dma_premap off), -ENODEV (device being
+ * removed), -ENOSPC (above the device's max_mapped_bytes), -ENOMEM.
+ */
+int io_register_map_buffers(struct io_ring_ctx *ctx, void __user *arg,
+			    unsigned int nr_args)
+{
+	struct io_uring_map_buffers mb;
+	struct file *file;
+	struct io_dma_tag *e;
+	unsigned int i;
+	LIST_HEAD(added);
+	int ret;
+
+	ret = io_dma_tag_args(ctx, arg, nr_args, &mb, &file);
+	if (ret)
+		return ret;
+
+	mutex_lock(&ctx->dma_tag_lock);
+	for (i = mb.buf_start; i < mb.buf_end; i++) {
+		struct io_mapped_ubuf *imu;
+
+		imu = ctx->user_bufs[array_index_nospec(i, ctx->nr_user_bufs)];
+
+		if (imu == ctx->dummy_ubuf) {
+			ret = -EFAULT;
+			break;
+		}
+		e = io_dma_tag_find(ctx, imu, file);
+		if (e && e->tag)
+			continue;
+		ret = io_dma_tag_map_one(ctx, imu, file, false);
+		if (ret)
+			break;
+		e = io_dma_tag_find(ctx, imu, file);
+		list_move_tail(&e->node, &added);
+	}
+	if (ret) {
+		while ((e = list_first_entry_or_null(&added, struct io_dma_tag,
+						     node))) {
+			WRITE_ONCE(e->imu->dma_tag_file, NULL);
+			io_dma_tag_free(e);
+		}
+	}
+	list_splice_tail(&added, &ctx->dma_tags);
+	mutex_unlock(&ctx->dma_tag_lock);
+	return ret;
+}
+
+/**
+ * io_register_unmap_buffers() - IORING_REGISTER_UNMAP_BUFFERS
+ * @ctx: the ring, uring_lock held
+ * @arg: a struct io_uring_map_buffers
+ * @nr_args: 1
+ *
+ * Undo IORING_REGISTER_MAP_BUFFERS (or auto mode) for the buffers and file.
+ * Waits for IO still in flight on the mappings. Buffers that are not mapped
+ * are skipped.
+ *
+ * Return: 0, or the argument errors of io_register_map_buffers().
+ */
+int io_register_unmap_buffers(struct io_ring_ctx *ctx, void __user *arg,
+			      unsigned int nr_args)
+{
+	struct io_uring_map_buffers mb;
+	struct io_dma_tag *e, *tmp;
+	struct file *file;
+	unsigned int i;
+	int ret;
+
+	ret = io_dma_tag_args(ctx, arg, nr_args, &mb, &file);
+	if (ret)
+		return ret;
+
+	mutex_lock(&ctx->dma_tag_lock);
+	list_for_each_entry_safe(e, tmp, &ctx->dma_tags, node) {
+		if (e->file != file)
+			continue;
+		for (i = mb.buf_start; i < mb.buf_end; i++) {
+			if (ctx->user_bufs[i] == e->imu) {
+				WRITE_ONCE(e->imu->dma_tag_file, NULL);
+				io_dma_tag_free(e);
+				break;
+			}
+		}
+	}
+	mutex_unlock(&ctx->dma_tag_lock);
+	return 0;
+}
+
+/**
+ * io_dma_tag_drop_buf() - a registered buffer goes away
+ * @ctx: the ring
+ * @imu: the buffer; no request uses it any more
+ */
+void io_dma_tag_drop_buf(struct io_ring_ctx *ctx, struct io_mapped_ubuf *imu)
+{
+	struct io_dma_tag *e, *tmp;
+
+	mutex_lock(&ctx->dma_tag_lock);
+	list_for_each_entry_safe(e, tmp, &ctx->dma_tags, node)
+		if (e->imu == imu)
+			io_dma_tag_free(e);
+	mutex_unlock(&ctx->dma_tag_lock);
+}
+
+/**
+ * io_dma_tag_drop_file() - a registered file goes away
+ * @ctx: the ring
+ * @file: the file, not yet put; no request uses its slot any more
+ */
+void io_dma_tag_drop_file(struct io_ring_ctx *ctx, struct file *file)
+{
+	struct io_dma_tag *e, *tmp;
+
+	mutex_lock(&ctx->dma_tag_lock);
+	list_for_each_entry_safe(e, tmp, &ctx->dma_tags, node) {
+		if (e->file != file)
+			continue;
+		WRITE_ONCE(e->imu->dma_tag_file, NULL);
+		io_dma_tag_free(e);
+	}
+	mutex_unlock(&ctx->dma_tag_lock);
+}
+
+/**
+ * __io_dma_tag_auto() - premap a buffer on its first IO through a file
+ * @ctx: the ring
+ * @imu: the fixed buffer of the request
+ * @file: the request's registered file
+ *
+ * Only for block devices whose queue/dma_premap is "auto". A failure is
+ * remembered, and the IO goes the ordinary way.
+ */
+void __io_dma_tag_auto(struct io_ring_ctx *ctx, struct io_mapped_ubuf *imu,
+		       struct file *file)
+{
+	if (imu == ctx->dummy_ubuf || !S_ISBLK(file_inode(file)->i_mode) ||
+	    !bdev_dma_premap_auto(I_BDEV(file->f_mapping->host)))
+		return;
+	mutex_lock(&ctx->dma_tag_lock);
+	if (!io_dma_tag_find(ctx, imu, file))
+		io_dma_tag_map_one(ctx, imu, file, true);
+	mutex_unlock(&ctx->dma_tag_lock);
+}

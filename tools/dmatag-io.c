@@ -1,0 +1,880 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmatag-io: premapped (DMA-tagged) io_uring IO on a block device.
+ *
+ *   dmatag-io verify DEV [--plain] [--buf-size BYTES]
+ *	Register two buffers (one page-aligned, one starting 1536 bytes into
+ *	a page) and DEV, premap them (unless --plain), then for IO sizes
+ *	512 B .. 1 MiB at many buffer offsets (misaligned starts, IOs that
+ *	cross PRP list pages) write with WRITE_FIXED and read back with plain
+ *	O_DIRECT pread, and write with pwrite and read back with READ_FIXED.
+ *	Every byte is compared.
+ *   dmatag-io load DEV [--plain] [--ios N] [--bs BYTES] [--qd N]
+ *		[--profile FILE]
+ *	Random READ_FIXED IOs at queue depth N. With --profile, write 1 to
+ *	FILE (the ftrace function profiler switch) once the buffers are
+ *	premapped and 0 when the IO is done, so that only the IO is counted.
+ *   dmatag-io errnos DEV [--unsupported DEV2] [--regular FILE]
+ *	Every bad input of IORING_REGISTER_(UN)MAP_BUFFERS with its errno.
+ *   dmatag-io inflight DEV
+ *	Unmap, unregister buffers and unregister files while IO is in flight;
+ *	every IO must complete and verify.
+ *
+ * Output: one "ok NAME" or "not ok NAME: why" line per check, then the
+ * DEV's dma_tag counters. Exit status 0 only when every check passed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <liburing.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/fs.h>
+
+#ifndef IORING_REGISTER_MAP_BUFFERS
+#define IORING_REGISTER_MAP_BUFFERS	26
+#define IORING_REGISTER_UNMAP_BUFFERS	27
+struct io_uring_map_buffers {
+	int32_t fd;
+	uint32_t buf_start;
+	uint32_t buf_end;
+	uint32_t flags;
+	uint64_t resv[2];
+};
+#endif
+
+#define KIB 1024UL
+#define MIB (1024 * KIB)
+
+static int failures;
+static const char *dev_path;
+static char sysdir[256];	/* /sys/class/block/<name> */
+
+static void ok(const char *name)
+{
+	printf("ok %s\n", name);
+}
+
+static void fail(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("not ok %s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	failures++;
+}
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "dmatag-io: %s: %s\n", what, strerror(err));
+	exit(2);
+}
+
+static int reg(struct io_uring *ring, unsigned int op, void *arg,
+	       unsigned int nr)
+{
+	int ret = syscall(__NR_io_uring_register, ring->ring_fd, op, arg, nr);
+
+	return ret < 0 ? -errno : ret;
+}
+
+static int map_bufs(struct io_uring *ring, unsigned int op, int fd,
+		    unsigned int start, unsigned int end)
+{
+	struct io_uring_map_buffers mb = {
+		.fd = fd, .buf_start = start, .buf_end = end,
+	};
+
+	return reg(ring, op, &mb, 1);
+}
+
+/* the sysfs directory of the disk holding DEV (a partition's parent) */
+static void find_sysdir(const char *dev)
+{
+	struct stat st;
+	char link[64], path[128];
+
+	if (stat(dev, &st) || !S_ISBLK(st.st_mode))
+		die(dev, ENOTBLK);
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u",
+		 major(st.st_rdev), minor(st.st_rdev));
+	snprintf(path, sizeof(path), "%s/partition", link);
+	if (!access(path, F_OK))
+		snprintf(sysdir, sizeof(sysdir), "%s/..", link);
+	else
+		snprintf(sysdir, sizeof(sysdir), "%s", link);
+}
+
+static long long counter(const char *name)
+{
+	char path[1024];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/dma_tag/%s", sysdir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int write_sysfs(const char *rel, const char *val)
+{
+	char path[1024];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", sysdir, rel);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static void print_counters(const char *label)
+{
+	static const char *const names[] = {
+		"premapped_ios", "fallback_ios", "maps", "unmaps",
+		"mapped_bytes",
+	};
+	unsigned int i;
+
+	printf("counters %s:", label);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		printf(" %s=%lld", names[i], counter(names[i]));
+	printf("\n");
+}
+
+static uint64_t dev_size(int fd)
+{
+	uint64_t size;
+
+	if (ioctl(fd, BLKGETSIZE64, &size))
+		die("BLKGETSIZE64", errno);
+	return size;
+}
+
+static void *map_anon(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap", errno);
+	return p;
+}
+
+/* a byte pattern that differs per (seed, position) */
+static void fill(unsigned char *p, size_t len, uint64_t seed)
+{
+	uint64_t x = seed * 0x9e3779b97f4a7c15ULL + 1;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = x;
+	}
+}
+
+/* submit one fixed IO and wait for it; returns res */
+static int fixed_io(struct io_uring *ring, int write, void *addr,
+		    unsigned int len, uint64_t off, int buf_index)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (write)
+		io_uring_prep_write_fixed(sqe, 0, addr, len, off, buf_index);
+	else
+		io_uring_prep_read_fixed(sqe, 0, addr, len, off, buf_index);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	ret = io_uring_submit(ring);
+	if (ret != 1)
+		die("io_uring_submit", -ret);
+	ret = io_uring_wait_cqe(ring, &cqe);
+	if (ret)
+		die("io_uring_wait_cqe", -ret);
+	ret = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return ret;
+}
+
+struct setup {
+	struct io_uring ring;
+	int fd;
+	uint64_t size;
+	unsigned char *buf[2];		/* registered: [0] page-aligned */
+	size_t buf_len;
+	unsigned char *plain;		/* not registered, for pread/pwrite */
+};
+
+static void setup(struct setup *s, const char *dev, size_t buf_len,
+		  unsigned int entries)
+{
+	struct iovec iov[2];
+	int ret;
+
+	s->fd = open(dev, O_RDWR | O_DIRECT);
+	if (s->fd < 0)
+		die(dev, errno);
+	s->size = dev_size(s->fd);
+	s->buf_len = buf_len;
+	s->buf[0] = map_anon(buf_len);
+	/* the second buffer starts 1536 bytes into a page */
+	s->buf[1] = (unsigned char *)map_anon(buf_len + 4096) + 1536;
+	s->plain = map_anon(2 * MIB);
+	ret = io_uring_queue_init(entries, &s->ring, 0);
+	if (ret)
+		die("io_uring_queue_init", -ret);
+	iov[0].iov_base = s->buf[0];
+	iov[0].iov_len = buf_len;
+	iov[1].iov_base = s->buf[1];
+	iov[1].iov_len = buf_len;
+	ret = io_uring_register_buffers(&s->ring, iov, 2);
+	if (ret)
+		die("io_uring_register_buffers", -ret);
+	ret = io_uring_register_files(&s->ring, &s->fd, 1);
+	if (ret)
+		die("io_uring_register_files", -ret);
+}
+
+static void teardown(struct setup *s)
+{
+	io_uring_queue_exit(&s->ring);
+	close(s->fd);
+}
+
+/*
+ * One verify case: SIZE bytes at buffer offset BOFF of buffer B and device
+ * offset DOFF, in both directions.
+ */
+static char why[256];
+
+#define vfail(...) do { \
+	snprintf(why, sizeof(why), __VA_ARGS__); \
+	return -1; \
+} while (0)
+
+static int verify_one(struct setup *s, int b, size_t boff, unsigned int size,
+		      uint64_t doff, uint64_t seed)
+{
+	unsigned char *p = s->buf[b] + boff;
+	size_t g0, g1, i, j = 0;
+	int ret;
+
+	/* premapped write, plain read */
+	fill(p, size, seed);
+	ret = fixed_io(&s->ring, 1, p, size, doff, b);
+	if (ret != (int)size) {
+		vfail("write_fixed returned %d", ret);
+	}
+	memset(s->plain, 0, size);
+	if (pread(s->fd, s->plain, size, doff) != (ssize_t)size) {
+		vfail("pread: %s", strerror(errno));
+	}
+	if (memcmp(s->plain, p, size)) {
+		vfail("write_fixed data differs from what pread reads");
+	}
+
+	/* plain write, premapped read */
+	fill(s->plain, size, seed + 1);
+	if (pwrite(s->fd, s->plain, size, doff) != (ssize_t)size) {
+		vfail("pwrite: %s", strerror(errno));
+	}
+	/* guard bytes around the IO must stay as they are */
+	g0 = boff < 512 ? boff : 512;
+	g1 = s->buf_len - boff - size < 512 ? s->buf_len - boff - size : 512;
+	memset(p - g0, 0xa5, g0 + size + g1);
+	ret = fixed_io(&s->ring, 0, p, size, doff, b);
+	if (ret != (int)size) {
+		vfail("read_fixed returned %d", ret);
+	}
+	if (memcmp(s->plain, p, size)) {
+		vfail("read_fixed data differs from what pwrite wrote");
+	}
+	for (i = 0; i < g0; i++)
+		if (p[-1 - (long)i] != 0xa5)
+			break;
+	for (j = 0; i == g0 && j < g1; j++)
+		if (p[size + j] != 0xa5)
+			break;
+	if (i != g0 || j != g1) {
+		vfail("read_fixed changed bytes outside the IO");
+	}
+	return 0;
+}
+
+static int cmd_verify(int premap, size_t buf_len)
+{
+	static const unsigned int sizes[] = {
+		512, 4096, 8192, 12288, 65536, 131072, 524288, 1048576,
+	};
+	/* in pages: the first list page, its end, the chain slot region */
+	static const unsigned int pages[] = {
+		0, 1, 2, 255, 256, 382, 383, 384, 500, 505, 508, 509, 510,
+		511, 512, 513, 760, 765, 766, 767, 1000, 1019, 1020, 1021,
+		1022, 1023,
+	};
+	static const unsigned int sub[] = { 0, 512, 3584 };
+	struct setup s;
+	uint64_t doff = 0, seed = 1;
+	unsigned int i, j, k;
+	int b, ret;
+	long long pm0, fb0, pm1, fb1, fixed = 0;
+
+	setup(&s, dev_path, buf_len, 8);
+	if (premap) {
+		ret = map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 2);
+		if (ret) {
+			fail("map", "IORING_REGISTER_MAP_BUFFERS: %s",
+			     strerror(-ret));
+			teardown(&s);
+			return 1;
+		}
+		ok("map");
+	}
+	pm0 = counter("premapped_ios");
+	fb0 = counter("fallback_ios");
+	for (b = 0; b < 2; b++) {
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			char name[64], first[300] = "";
+			unsigned int n = 0, bad = 0;
+
+			snprintf(name, sizeof(name), "io-buf%d-size%u", b,
+				 sizes[i]);
+			for (j = 0; j < sizeof(pages) / sizeof(pages[0]); j++) {
+				for (k = 0; k < sizeof(sub) / sizeof(sub[0]);
+				     k++) {
+					size_t boff = (size_t)pages[j] * 4096 +
+						      sub[k];
+
+					if (boff + sizes[i] > buf_len)
+						continue;
+					/* sub-page offsets for small IO only */
+					if (sub[k] && sizes[i] > 131072 &&
+					    j % 4)
+						continue;
+					n++;
+					if (verify_one(&s, b, boff, sizes[i],
+						       doff, seed++) && !bad++)
+						snprintf(first, sizeof(first),
+							 "buffer offset %zu: %s",
+							 boff, why);
+					fixed += 2;
+					doff = (doff + sizes[i] + 7 * 4096) %
+					       (s.size - 2 * MIB);
+					doff &= ~511ULL;
+				}
+			}
+			if (bad)
+				fail(name, "%u of %u offsets; first at %s",
+				     bad, n, first);
+			else
+				printf("ok %s (%u offsets)\n", name, n);
+		}
+	}
+	pm1 = counter("premapped_ios");
+	fb1 = counter("fallback_ios");
+	printf("fixed_ios %lld premapped_delta %lld fallback_delta %lld\n",
+	       fixed, pm1 - pm0, fb1 - fb0);
+	if (premap) {
+		/* a request may be split: at least one premapped per IO */
+		if (pm1 - pm0 >= fixed && fb1 == fb0)
+			ok("counters-premapped");
+		else
+			fail("counters-premapped",
+			     "%lld fixed IOs, %lld premapped, %lld fallback",
+			     fixed, pm1 - pm0, fb1 - fb0);
+	} else if (pm1 == pm0) {
+		ok("counters-plain");
+	} else {
+		fail("counters-plain", "%lld premapped without a mapping",
+		     pm1 - pm0);
+	}
+	teardown(&s);
+	return 0;
+}
+
+static uint64_t rnd(void)
+{
+	static uint64_t x = 88172645463325252ULL;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return x;
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmd_load(int premap, unsigned long ios, unsigned int bs,
+		    unsigned int qd, const char *profile)
+{
+	struct io_uring ring;
+	struct iovec *iov;
+	unsigned long submitted = 0, done = 0, errors = 0;
+	uint64_t size, blocks;
+	double t0, t1;
+	unsigned int i;
+	int fd, ret;
+
+	fd = open(dev_path, O_RDONLY | O_DIRECT);
+	if (fd < 0)
+		die(dev_path, errno);
+	size = dev_size(fd);
+	blocks = size / bs;
+	ret = io_uring_queue_init(qd, &ring, 0);
+	if (ret)
+		die("io_uring_queue_init", -ret);
+	iov = calloc(qd, sizeof(*iov));
+	for (i = 0; i < qd; i++) {
+		iov[i].iov_base = map_anon(bs);
+		iov[i].iov_len = bs;
+	}
+	if (io_uring_register_buffers(&ring, iov, qd) ||
+	    io_uring_register_files(&ring, &fd, 1))
+		die("register", EINVAL);
+	if (premap) {
+		ret = map_bufs(&ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, qd);
+		if (ret)
+			die("IORING_REGISTER_MAP_BUFFERS", -ret);
+	}
+	if (profile && write_file(profile, "1"))
+		die(profile, errno);
+	t0 = now();
+	while (done < ios) {
+		while (submitted < ios && submitted - done < qd) {
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+			unsigned int slot = submitted % qd;
+
+			io_uring_prep_read_fixed(sqe, 0, iov[slot].iov_base,
+						 bs, (rnd() % blocks) * bs,
+						 slot);
+			sqe->flags |= IOSQE_FIXED_FILE;
+			submitted++;
+		}
+		ret = io_uring_submit_and_wait(&ring, 1);
+		if (ret < 0)
+			die("io_uring_submit_and_wait", -ret);
+		for (;;) {
+			struct io_uring_cqe *cqe;
+
+			if (io_uring_peek_cqe(&ring, &cqe))
+				break;
+			if (cqe->res != (int)bs)
+				errors++;
+			io_uring_cqe_seen(&ring, cqe);
+			done++;
+		}
+	}
+	t1 = now();
+	if (profile)
+		write_file(profile, "0");
+	printf("load %s ios=%lu errors=%lu iops=%.0f\n",
+	       premap ? "premapped" : "plain", done, errors,
+	       done / (t1 - t0));
+	if (errors)
+		fail("load", "%lu IOs failed", errors);
+	else
+		ok("load");
+	io_uring_queue_exit(&ring);
+	close(fd);
+	return 0;
+}
+
+static void expect(const char *name, int got, int want)
+{
+	if (got == want)
+		ok(name);
+	else
+		fail(name, "got %d (%s), want %d (%s)", got,
+		     got < 0 ? strerror(-got) : "success", want,
+		     want < 0 ? strerror(-want) : "success");
+}
+
+static int cmd_errnos(const char *unsupported, const char *regular)
+{
+	struct io_uring_map_buffers mb = { .fd = 0, .buf_start = 0,
+					   .buf_end = 1 };
+	struct io_uring r2;
+	struct setup s;
+	long long maps0, unmaps0;
+	int fds[2], ret;
+
+	setup(&s, dev_path, 64 * KIB, 8);
+	maps0 = counter("maps");
+	unmaps0 = counter("unmaps");
+
+	expect("nr-args-0", reg(&s.ring, IORING_REGISTER_MAP_BUFFERS, &mb, 0),
+	       -EINVAL);
+	expect("nr-args-2", reg(&s.ring, IORING_REGISTER_MAP_BUFFERS, &mb, 2),
+	       -EINVAL);
+	expect("arg-null", reg(&s.ring, IORING_REGISTER_MAP_BUFFERS, NULL, 1),
+	       -EINVAL);
+	expect("arg-bad-pointer",
+	       reg(&s.ring, IORING_REGISTER_MAP_BUFFERS, (void *)8, 1),
+	       -EFAULT);
+	mb.flags = 1;
+	expect("flags-nonzero",
+	       reg(&s.ring, IORING_REGISTER_MAP_BUFFERS, &mb, 1), -EINVAL);
+	mb.flags = 0;
+	mb.resv[1] = 1;
+	expect("resv-nonzero",
+	       reg(&s.ring, IORING_REGISTER_MAP_BUFFERS, &mb, 1), -EINVAL);
+	mb.resv[1] = 0;
+	expect("range-empty",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 1, 1),
+	       -EINVAL);
+	expect("range-reversed",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 2, 1),
+	       -EINVAL);
+	expect("range-past-end",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 3),
+	       -EINVAL);
+	expect("range-huge",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 1,
+			0xffffffffu), -EINVAL);
+	expect("file-index-past-end",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 1, 0, 1),
+	       -EBADF);
+	expect("file-index-negative",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, -1, 0, 1),
+	       -EBADF);
+	expect("unmap-range-past-end",
+	       map_bufs(&s.ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 0, 3),
+	       -EINVAL);
+	expect("unmap-not-mapped",
+	       map_bufs(&s.ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 0, 2), 0);
+
+	/* switched off, and over the byte bound */
+	if (write_sysfs("queue/dma_premap", "off") == 0) {
+		expect("premap-off",
+		       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1),
+		       -EOPNOTSUPP);
+		write_sysfs("queue/dma_premap", "on");
+	} else {
+		fail("premap-off", "cannot write queue/dma_premap");
+	}
+	expect("premap-bad-mode", write_sysfs("queue/dma_premap", "sometimes"),
+	       -EINVAL);
+	if (write_sysfs("dma_tag/max_mapped_bytes", "4096") == 0) {
+		expect("over-max-mapped-bytes",
+		       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1),
+		       -ENOSPC);
+		write_sysfs("dma_tag/max_mapped_bytes", "4294967296");
+	} else {
+		fail("over-max-mapped-bytes", "cannot write max_mapped_bytes");
+	}
+
+	/* mapping twice is idempotent; the maps counter moves once */
+	expect("map", map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 2),
+	       0);
+	expect("map-again",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 2), 0);
+	expect("maps-counter", (int)(counter("maps") - maps0), 2);
+	expect("mapped-bytes", (int)counter("mapped_bytes"), 2 * 64 * KIB);
+
+	/* IO on the mapped buffers with bad arguments: stock errnos */
+	expect("io-bad-buffer-index",
+	       fixed_io(&s.ring, 0, s.buf[0], 4096, 0, 5), -EFAULT);
+	expect("io-outside-buffer",
+	       fixed_io(&s.ring, 0, s.buf[0] + 60 * KIB, 8192, 0, 0),
+	       -EFAULT);
+	expect("io-unaligned", fixed_io(&s.ring, 0, s.buf[0] + 100, 4096, 0, 0),
+	       -EINVAL);
+	expect("io-unaligned-offset",
+	       fixed_io(&s.ring, 0, s.buf[0], 4096, 100, 0), -EINVAL);
+	expect("io-past-device-end",
+	       fixed_io(&s.ring, 0, s.buf[0], 4096, s.size, 0), 0);
+	expect("io-good", fixed_io(&s.ring, 0, s.buf[0], 4096, 0, 0), 4096);
+
+	/* unregistering the buffers unmaps them */
+	expect("unregister-buffers", io_uring_unregister_buffers(&s.ring), 0);
+	expect("unmaps-counter", (int)(counter("unmaps") - unmaps0), 2);
+	expect("mapped-bytes-zero", (int)counter("mapped_bytes"), 0);
+	expect("no-buffers",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1),
+	       -ENXIO);
+
+	/* an empty buffer slot */
+	expect("sparse-buffers", io_uring_register_buffers_sparse(&s.ring, 2),
+	       0);
+	expect("empty-buffer-slot",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1),
+	       -EFAULT);
+	io_uring_unregister_buffers(&s.ring);
+
+	/* files: none registered, an empty slot, not a block device */
+	ret = io_uring_queue_init(4, &r2, 0);
+	if (ret)
+		die("io_uring_queue_init", -ret);
+	{
+		struct iovec iov = { s.buf[0], 64 * KIB };
+
+		io_uring_register_buffers(&r2, &iov, 1);
+	}
+	expect("no-files", map_bufs(&r2, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1),
+	       -EBADF);
+	fds[0] = -1;
+	fds[1] = regular ? open(regular, O_RDWR | O_CREAT, 0600) : -1;
+	expect("sparse-files", io_uring_register_files(&r2, fds, 2), 0);
+	expect("empty-file-slot",
+	       map_bufs(&r2, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1), -EBADF);
+	if (regular)
+		expect("regular-file",
+		       map_bufs(&r2, IORING_REGISTER_MAP_BUFFERS, 1, 0, 1),
+		       -ENOTBLK);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	io_uring_unregister_files(&r2);
+	if (unsupported) {
+		fds[0] = open(unsupported, O_RDWR | O_DIRECT);
+		if (fds[0] < 0)
+			die(unsupported, errno);
+		io_uring_register_files(&r2, fds, 1);
+		expect("device-without-support",
+		       map_bufs(&r2, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1),
+		       -EOPNOTSUPP);
+		close(fds[0]);
+	}
+	io_uring_queue_exit(&r2);
+
+	/* closing the fd keeps the registered file; unregistering unmaps */
+	{
+		struct iovec iov = { s.buf[1], 64 * KIB };
+		long long u;
+
+		io_uring_register_buffers(&s.ring, &iov, 1);
+		expect("map-for-close",
+		       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1),
+		       0);
+		close(s.fd);
+		expect("io-after-close",
+		       fixed_io(&s.ring, 0, s.buf[1], 4096, 0, 0), 4096);
+		u = counter("unmaps");
+		expect("unregister-files", io_uring_unregister_files(&s.ring),
+		       0);
+		expect("unregister-files-unmaps", (int)(counter("unmaps") - u),
+		       1);
+	}
+	io_uring_queue_exit(&s.ring);
+	expect("no-leak", (int)(counter("maps") - counter("unmaps")), 0);
+	return 0;
+}
+
+/* queue IO on every slot without waiting; returns the number queued */
+static unsigned int queue_reads(struct io_uring *ring, unsigned char **bufs,
+				unsigned int nr, unsigned int bs)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+		io_uring_prep_read_fixed(sqe, 0, bufs[i], bs,
+					 (uint64_t)i * bs, i);
+		sqe->flags |= IOSQE_FIXED_FILE;
+		sqe->user_data = i;
+	}
+	return io_uring_submit(ring);
+}
+
+static void reap_verify(const char *name, struct io_uring *ring,
+			unsigned char **bufs, unsigned int nr,
+			unsigned int bs, const unsigned char *ref)
+{
+	unsigned int i, bad = 0, errs = 0;
+
+	for (i = 0; i < nr; i++) {
+		struct io_uring_cqe *cqe;
+
+		if (io_uring_wait_cqe(ring, &cqe))
+			die("io_uring_wait_cqe", errno);
+		if (cqe->res != (int)bs)
+			errs++;
+		else if (memcmp(bufs[cqe->user_data],
+				ref + cqe->user_data * bs, bs))
+			bad++;
+		io_uring_cqe_seen(ring, cqe);
+	}
+	if (errs || bad)
+		fail(name, "%u IOs failed, %u returned wrong data", errs, bad);
+	else
+		ok(name);
+}
+
+static int cmd_inflight(void)
+{
+	enum { NR = 32, BS = 256 * 1024 };
+	unsigned char *bufs[NR], *ref;
+	struct iovec iov[NR];
+	struct io_uring ring;
+	int fd, ret, round;
+	unsigned int i;
+
+	fd = open(dev_path, O_RDWR | O_DIRECT);
+	if (fd < 0)
+		die(dev_path, errno);
+	ref = map_anon((size_t)NR * BS);
+	fill(ref, (size_t)NR * BS, 42);
+	if (pwrite(fd, ref, (size_t)NR * BS, 0) != (ssize_t)NR * BS)
+		die("pwrite", errno);
+	for (i = 0; i < NR; i++) {
+		bufs[i] = map_anon(BS);
+		iov[i].iov_base = bufs[i];
+		iov[i].iov_len = BS;
+	}
+	ret = io_uring_queue_init(NR, &ring, 0);
+	if (ret)
+		die("io_uring_queue_init", -ret);
+
+	for (round = 0; round < 3; round++) {
+		static const char *const names[] = {
+			"unmap-in-flight", "unregister-buffers-in-flight",
+			"unregister-files-in-flight",
+		};
+
+		if (io_uring_register_buffers(&ring, iov, NR) ||
+		    io_uring_register_files(&ring, &fd, 1))
+			die("register", EINVAL);
+		ret = map_bufs(&ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, NR);
+		if (ret)
+			die("IORING_REGISTER_MAP_BUFFERS", -ret);
+		for (i = 0; i < NR; i++)
+			memset(bufs[i], 0, BS);
+		if (queue_reads(&ring, bufs, NR, BS) != NR)
+			die("io_uring_submit", EIO);
+		switch (round) {
+		case 0:
+			ret = map_bufs(&ring, IORING_REGISTER_UNMAP_BUFFERS, 0,
+				       0, NR);
+			break;
+		case 1:
+			ret = io_uring_unregister_buffers(&ring);
+			break;
+		default:
+			ret = io_uring_unregister_files(&ring);
+			break;
+		}
+		if (ret)
+			fail(names[round], "returned %s", strerror(-ret));
+		reap_verify(names[round], &ring, bufs, NR, BS, ref);
+		io_uring_unregister_buffers(&ring);
+		io_uring_unregister_files(&ring);
+	}
+	io_uring_queue_exit(&ring);
+	close(fd);
+	if (counter("maps") == counter("unmaps"))
+		ok("inflight-no-leak");
+	else
+		fail("inflight-no-leak", "maps %lld unmaps %lld",
+		     counter("maps"), counter("unmaps"));
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: dmatag-io verify DEV [--plain] [--buf-size BYTES]\n"
+		"       dmatag-io load DEV [--plain] [--ios N] [--bs BYTES] [--qd N] [--profile FILE]\n"
+		"       dmatag-io errnos DEV [--unsupported DEV2] [--regular FILE]\n"
+		"       dmatag-io inflight DEV\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd, *profile = NULL, *unsupported = NULL, *regular = NULL;
+	size_t buf_len = 5 * MIB;
+	unsigned long ios = 4096;
+	unsigned int bs = 4096, qd = 8;
+	int premap = 1, i;
+
+	if (argc < 3)
+		usage();
+	cmd = argv[1];
+	dev_path = argv[2];
+	for (i = 3; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--plain")) {
+			premap = 0;
+			continue;
+		}
+		if (!v)
+			usage();
+		if (!strcmp(a, "--buf-size"))
+			buf_len = strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--ios"))
+			ios = strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--bs"))
+			bs = strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--qd"))
+			qd = strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--profile"))
+			profile = v;
+		else if (!strcmp(a, "--unsupported"))
+			unsupported = v;
+		else if (!strcmp(a, "--regular"))
+			regular = v;
+		else
+			usage();
+		i++;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	find_sysdir(dev_path);
+	print_counters("before");
+	if (!strcmp(cmd, "verify"))
+		cmd_verify(premap, buf_len);
+	else if (!strcmp(cmd, "load"))
+		cmd_load(premap, ios, bs, qd, profile);
+	else if (!strcmp(cmd, "errnos"))
+		cmd_errnos(unsupported, regular);
+	else if (!strcmp(cmd, "inflight"))
+		cmd_inflight();
+	else
+		usage();
+	print_counters("after");
+	printf("%s: %d failed\n", cmd, failures);
+	return failures ? 1 : 0;
+}
