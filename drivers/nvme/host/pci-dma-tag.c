@@ -235,11 +235,13 @@ static void nvme_dt_build_sgl(struct device *dev, struct nvme_dma_map *m)
 int nvme_pci_dma_tag_map(struct device *dev, struct blk_dma_tag *tag,
 			 bool sgl)
 {
+	unsigned long page_size = PAGE_SIZE;
 	struct nvme_dma_map *m;
 	unsigned int nr_pages;
 	int ret;
 
-	if (NVME_CTRL_PAGE_SIZE != PAGE_SIZE || nvme_dt_device_refused(dev))
+	/* the prebuilt lists hold one entry per CPU page */
+	if (nvme_dt_device_refused(dev) || page_size != NVME_CTRL_PAGE_SIZE)
 		return -EOPNOTSUPP;
 	ret = nvme_dt_count_pages(tag, &nr_pages);
 	if (ret)
