@@ -12,23 +12,42 @@ row() {
 	printf '%-26s %-10s %8s %8s %8s %8s\n' "$@" | tee -a "$TABLE"
 }
 
-# measure STACK DEV: 4 KiB random reads for 8 s, plain path
+# fio4k LABEL DEV: 4 KiB random reads for 8 s under the function profiler
+fio4k() {
+	dma_count "$1" "--filename=$2" $FIO_URING --rw=randread --bs=4k \
+		--iodepth=16 --time_based --runtime=8 --randrepeat=0
+}
+
+# measure STACK DEV [DISK]: the plain path, then, when DISK (the device's
+# sysfs name) premaps, the same stock fio with queue/dma_premap=auto
 measure() {
-	if dma_count demo "--filename=$2" $FIO_URING --rw=randread --bs=4k \
-		--iodepth=16 --time_based --runtime=8 --randrepeat=0; then
+	local pm0
+	if fio4k plain "$2"; then
 		row "$1" plain "$DC_IOPS" "$DC_MAP" "$DC_UNMAP" "$DC_FLUSH"
 	else
 		row "$1" plain "fio failed" - - -
 		failed=1
 	fi
-	# filled in by the premapped-DMA work (issue 3 onwards)
-	row "" premapped "n/a" - - -
+	if [ -z "${3:-}" ]; then
+		row "" premapped "n/a" - - -
+		return
+	fi
+	premap_mode "$3" auto
+	pm0=$(dma_tag "$3" premapped_ios)
+	if fio4k premapped "$2"; then
+		row "" premapped "$DC_IOPS" "$DC_MAP" "$DC_UNMAP" "$DC_FLUSH"
+		say "$3: $(($(dma_tag "$3" premapped_ios) - pm0)) of $DC_IOS IOs premapped"
+	else
+		row "" premapped "fio failed" - - -
+		failed=1
+	fi
+	premap_mode "$3" on
 }
 
 say "== dmatag demo: IOMMU $iommu, disks $n0 $n1 $n2 $n3 $n4"
 : >"$TABLE"
 row stack path IOPS map/IO unmap/IO flush/IO
-measure "raw $n0" "/dev/$n0"
+measure "raw $n0" "/dev/$n0" "$n0"
 
 say "dmsetup create str: striped, 4 x NVMe, 64 KiB chunks"
 dm_create str "$(striped_table "$n0" "$n1" "$n2" "$n3")" || failed=1
