@@ -9,6 +9,7 @@
 #include <linux/bio.h>
 #include <linux/blk-dma-tag.h>
 #include <linux/blkdev.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 
 #define NR_BVECS 8
@@ -281,6 +282,249 @@ static struct kunit_suite blk_dma_tag_suite = {
 	.test_cases = blk_dma_tag_cases,
 };
 
-kunit_test_suites(&blk_dma_tag_suite);
+/*
+ * Premapping on a disk: a fake driver counts map and unmap calls and
+ * refuses buffers whose first bvec has bv_offset 1.
+ */
+struct disk_fixture {
+	struct gendisk disk;
+	struct block_device bdev;
+	struct request_queue q;
+	struct bio_vec bvec[3][4];
+	atomic_t maps, unmaps;
+};
+
+static int fake_map(struct gendisk *disk, struct blk_dma_tag *tag)
+{
+	struct disk_fixture *f = container_of(disk, struct disk_fixture, disk);
+
+	if (tag->bvec[0].bv_offset == 1)
+		return -EOPNOTSUPP;
+	atomic_inc(&f->maps);
+	tag->priv = f;
+	return 0;
+}
+
+static void fake_unmap(struct gendisk *disk, struct blk_dma_tag *tag)
+{
+	struct disk_fixture *f = container_of(disk, struct disk_fixture, disk);
+
+	atomic_inc(&f->unmaps);
+	tag->priv = NULL;
+}
+
+static const struct blk_dma_tag_ops fake_dma_tag_ops = {
+	.map = fake_map,
+	.unmap = fake_unmap,
+};
+
+static const struct block_device_operations fake_fops = {
+	.dma_tag_ops = &fake_dma_tag_ops,
+};
+
+static int disk_init(struct kunit *test)
+{
+	struct disk_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	int a, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	for (a = 0; a < 3; a++)
+		for (i = 0; i < 4; i++) {
+			f->bvec[a][i].bv_page = ZERO_PAGE(0);
+			f->bvec[a][i].bv_len = PAGE_SIZE;
+		}
+	f->disk.fops = &fake_fops;
+	f->disk.queue = &f->q;
+	f->q.disk = &f->disk;
+	f->bdev.bd_disk = &f->disk;
+	KUNIT_ASSERT_EQ(test, blk_dma_tag_add_disk(&f->disk), 0);
+	KUNIT_ASSERT_NOT_NULL(test, f->disk.dma_tag);
+	test->priv = f;
+	return 0;
+}
+
+static void disk_exit(struct kunit *test)
+{
+	struct disk_fixture *f = test->priv;
+
+	blk_dma_tag_release_disk(&f->disk);
+}
+
+/* a direct-IO bio on @bv as bio_iov_bvec_set() builds it */
+static void dio_bio(struct disk_fixture *f, struct bio *bio,
+		    struct bio_vec *bv, unsigned int nr)
+{
+	/* no bdev for bio_init(): no blkcg association with a fake disk */
+	bio_init(bio, NULL, NULL, 0, REQ_OP_READ);
+	bio->bi_bdev = &f->bdev;
+	bio->bi_io_vec = bv;
+	bio->bi_vcnt = nr;
+	bio->bi_iter.bi_size = nr * PAGE_SIZE;
+	bio_set_flag(bio, BIO_NO_PAGE_REF);
+}
+
+static void disk_map_unmap_calls_driver(struct kunit *test)
+{
+	struct disk_fixture *f = test->priv;
+	struct blk_dma_tag *tag = blk_dma_tag_map(&f->bdev, f->bvec[0], 4);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
+	KUNIT_EXPECT_PTR_EQ(test, tag->priv, (void *)f);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->maps), 1);
+	blk_dma_tag_unmap(tag);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->unmaps), 1);
+}
+
+static void disk_attach_finds_own_buffer(struct kunit *test)
+{
+	struct disk_fixture *f = test->priv;
+	struct blk_dma_tag *tag[2], *got;
+	struct bio bio;
+
+	tag[0] = blk_dma_tag_map(&f->bdev, f->bvec[2], 4);
+	tag[1] = blk_dma_tag_map(&f->bdev, f->bvec[0], 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tag[0]) || IS_ERR(tag[1]));
+
+	/* inside each array, wherever the bio starts */
+	dio_bio(f, &bio, f->bvec[0], 4);
+	bio.bi_iter.bi_idx = 3;
+	got = blk_dma_tag_attach(&bio);
+	KUNIT_EXPECT_PTR_EQ(test, got, tag[1]);
+	KUNIT_EXPECT_PTR_EQ(test, bio_dma_tag(&bio), tag[1]);
+	blk_dma_tag_put(got);
+	bio_uninit(&bio);
+
+	dio_bio(f, &bio, f->bvec[2] + 1, 3);
+	got = blk_dma_tag_attach(&bio);
+	KUNIT_EXPECT_PTR_EQ(test, got, tag[0]);
+	blk_dma_tag_put(got);
+	bio_uninit(&bio);
+
+	/* an array that is not mapped, and a bio on user pages */
+	dio_bio(f, &bio, f->bvec[1], 4);
+	KUNIT_EXPECT_NULL(test, blk_dma_tag_attach(&bio));
+	KUNIT_EXPECT_NULL(test, bio_dma_tag(&bio));
+	bio_uninit(&bio);
+	dio_bio(f, &bio, f->bvec[0], 4);
+	bio_clear_flag(&bio, BIO_NO_PAGE_REF);
+	KUNIT_EXPECT_NULL(test, blk_dma_tag_attach(&bio));
+	bio_uninit(&bio);
+
+	blk_dma_tag_unmap(tag[0]);
+	blk_dma_tag_unmap(tag[1]);
+	/* unmapped: no longer found */
+	dio_bio(f, &bio, f->bvec[0], 4);
+	KUNIT_EXPECT_NULL(test, blk_dma_tag_attach(&bio));
+	bio_uninit(&bio);
+}
+
+struct unmapper {
+	struct blk_dma_tag *tag;
+	struct completion done;
+};
+
+static int unmap_thread(void *data)
+{
+	struct unmapper *u = data;
+
+	blk_dma_tag_unmap(u->tag);
+	complete(&u->done);
+	return 0;
+}
+
+static void disk_unmap_waits_for_io(struct kunit *test)
+{
+	struct disk_fixture *f = test->priv;
+	struct unmapper u;
+	struct task_struct *t;
+	struct blk_dma_tag *got;
+	struct bio bio;
+
+	u.tag = blk_dma_tag_map(&f->bdev, f->bvec[0], 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(u.tag));
+	init_completion(&u.done);
+	dio_bio(f, &bio, f->bvec[0], 4);
+	got = blk_dma_tag_attach(&bio);
+	KUNIT_ASSERT_PTR_EQ(test, got, u.tag);
+
+	t = kthread_run(unmap_thread, &u, "dma-tag-unmap");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	/* the IO is in flight: the driver must not unmap yet */
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&u.done,
+							  HZ / 10), 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->unmaps), 0);
+	blk_dma_tag_put(got);
+	KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&u.done, 10 * HZ),
+			0UL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->unmaps), 1);
+	bio_uninit(&bio);
+}
+
+static void disk_del_revokes(struct kunit *test)
+{
+	struct disk_fixture *f = test->priv;
+	struct blk_dma_tag *a, *b, *c;
+
+	a = blk_dma_tag_map(&f->bdev, f->bvec[0], 4);
+	b = blk_dma_tag_map(&f->bdev, f->bvec[1], 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a) || IS_ERR(b));
+	blk_dma_tag_del_disk(&f->disk);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->unmaps), 2);
+	KUNIT_EXPECT_TRUE(test, a->revoked && b->revoked);
+	c = blk_dma_tag_map(&f->bdev, f->bvec[2], 4);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(c), -ENODEV);
+	/* the owners free revoked tags without the driver */
+	blk_dma_tag_unmap(a);
+	blk_dma_tag_unmap(b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->unmaps), 2);
+}
+
+static void disk_refusals(struct kunit *test)
+{
+	struct disk_fixture *f = test->priv;
+	struct blk_dma_tag *tag;
+	struct bio bio;
+
+	/* the driver says no: nothing is kept, nothing is found */
+	f->bvec[1][0].bv_offset = 1;
+	f->bvec[1][0].bv_len = PAGE_SIZE - 1;
+	tag = blk_dma_tag_map(&f->bdev, f->bvec[1], 4);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(tag), -EOPNOTSUPP);
+	dio_bio(f, &bio, f->bvec[1], 4);
+	KUNIT_EXPECT_NULL(test, blk_dma_tag_attach(&bio));
+	bio_uninit(&bio);
+
+	/* switched off */
+	KUNIT_EXPECT_EQ(test, blk_dma_premap_store(&f->q, "off\n", 4), 4L);
+	tag = blk_dma_tag_map(&f->bdev, f->bvec[0], 4);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(tag), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, blk_dma_premap_store(&f->q, "maybe", 5),
+			(ssize_t)-EINVAL);
+	KUNIT_EXPECT_EQ(test, blk_dma_premap_store(&f->q, "auto", 4), 4L);
+	KUNIT_EXPECT_TRUE(test, bdev_dma_premap_auto(&f->bdev));
+	tag = blk_dma_tag_map(&f->bdev, f->bvec[0], 4);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(tag));
+	if (!IS_ERR(tag))
+		blk_dma_tag_unmap(tag);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->maps), atomic_read(&f->unmaps));
+}
+
+static struct kunit_case blk_dma_tag_disk_cases[] = {
+	KUNIT_CASE(disk_map_unmap_calls_driver),
+	KUNIT_CASE(disk_attach_finds_own_buffer),
+	KUNIT_CASE(disk_unmap_waits_for_io),
+	KUNIT_CASE(disk_del_revokes),
+	KUNIT_CASE(disk_refusals),
+	{}
+};
+
+static struct kunit_suite blk_dma_tag_disk_suite = {
+	.name = "blk-dma-tag-disk",
+	.init = disk_init,
+	.exit = disk_exit,
+	.test_cases = blk_dma_tag_disk_cases,
+};
+
+kunit_test_suites(&blk_dma_tag_suite, &blk_dma_tag_disk_suite);
 
 MODULE_LICENSE("GPL");
