@@ -531,6 +531,20 @@ static void expect(const char *name, int got, int want)
 		     want < 0 ? strerror(-want) : "success");
 }
 
+/* map buffer 0 with the sysfs file REL set to VAL, then set it to RESTORE */
+static void expect_map_with(struct io_uring *ring, const char *name,
+			    const char *rel, const char *val,
+			    const char *restore, int want)
+{
+	if (write_sysfs(rel, val)) {
+		fail(name, "cannot write %s", rel);
+		return;
+	}
+	expect(name, map_bufs(ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1),
+	       want);
+	write_sysfs(rel, restore);
+}
+
 static int cmd_errnos(const char *unsupported, const char *regular)
 {
 	struct io_uring_map_buffers mb = { .fd = 0, .buf_start = 0,
@@ -586,24 +600,13 @@ static int cmd_errnos(const char *unsupported, const char *regular)
 	       map_bufs(&s.ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 0, 2), 0);
 
 	/* switched off, and over the byte bound */
-	if (write_sysfs("queue/dma_premap", "off") == 0) {
-		expect("premap-off",
-		       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1),
-		       -EOPNOTSUPP);
-		write_sysfs("queue/dma_premap", "on");
-	} else {
-		fail("premap-off", "cannot write queue/dma_premap");
-	}
+	expect_map_with(&s.ring, "premap-off", "queue/dma_premap", "off", "on",
+			-EOPNOTSUPP);
 	expect("premap-bad-mode", write_sysfs("queue/dma_premap", "sometimes"),
 	       -EINVAL);
-	if (write_sysfs("dma_tag/max_mapped_bytes", "4096") == 0) {
-		expect("over-max-mapped-bytes",
-		       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1),
-		       -ENOSPC);
-		write_sysfs("dma_tag/max_mapped_bytes", "4294967296");
-	} else {
-		fail("over-max-mapped-bytes", "cannot write max_mapped_bytes");
-	}
+	expect_map_with(&s.ring, "over-max-mapped-bytes",
+			"dma_tag/max_mapped_bytes", "4096", "4294967296",
+			-ENOSPC);
 
 	/* mapping twice is idempotent; the maps counter moves once */
 	expect("map", map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 2),
