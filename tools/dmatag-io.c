@@ -19,6 +19,10 @@
  *   dmatag-io inflight DEV
  *	Unmap, unregister buffers and unregister files while IO is in flight;
  *	every IO must complete and verify.
+ *   dmatag-io hold DEV [--seconds N]
+ *	Premap, then read with READ_FIXED until an IO fails (the device was
+ *	removed) or N seconds (default 120) pass; then unmap and unregister.
+ *	The device going away must fail IO with an errno, nothing else.
  *
  * Output: one "ok NAME" or "not ok NAME: why" line per check, then the
  * DEV's dma_tag counters. Exit status 0 only when every check passed.
@@ -814,13 +818,56 @@ static int cmd_inflight(void)
 	return 0;
 }
 
+static int cmd_hold(unsigned int seconds)
+{
+	struct setup s;
+	double end;
+	unsigned long n = 0;
+	int ret = 0;
+
+	setup(&s, dev_path, 64 * KIB, 8);
+	ret = map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 2);
+	if (ret) {
+		fail("hold-map", "%s", strerror(-ret));
+		teardown(&s);
+		return 0;
+	}
+	ok("hold-map");
+	printf("holding\n");
+	end = now() + seconds;
+	while (now() < end) {
+		ret = fixed_io(&s.ring, 0, s.buf[0], 4096,
+			       (rnd() % (s.size / 4096)) * 4096, 0);
+		if (ret != 4096)
+			break;
+		n++;
+	}
+	printf("hold: %lu IOs, then %d (%s)\n", n, ret,
+	       ret < 0 ? strerror(-ret) : "no error");
+	if (ret < 0)
+		ok("hold-io-fails-after-removal");
+	else
+		fail("hold-io-fails-after-removal", "IO still returned %d", ret);
+	expect("hold-unmap-after-removal",
+	       map_bufs(&s.ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 0, 2), 0);
+	expect("hold-map-after-removal",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 2),
+	       -ENODEV);
+	expect("hold-unregister-buffers", io_uring_unregister_buffers(&s.ring),
+	       0);
+	expect("hold-unregister-files", io_uring_unregister_files(&s.ring), 0);
+	teardown(&s);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: dmatag-io verify DEV [--plain] [--buf-size BYTES]\n"
 		"       dmatag-io load DEV [--plain] [--ios N] [--bs BYTES] [--qd N] [--profile FILE]\n"
 		"       dmatag-io errnos DEV [--unsupported DEV2] [--regular FILE]\n"
-		"       dmatag-io inflight DEV\n");
+		"       dmatag-io inflight DEV\n"
+		"       dmatag-io hold DEV [--seconds N]\n");
 	exit(2);
 }
 
@@ -829,7 +876,7 @@ int main(int argc, char **argv)
 	const char *cmd, *profile = NULL, *unsupported = NULL, *regular = NULL;
 	size_t buf_len = 5 * MIB;
 	unsigned long ios = 4096;
-	unsigned int bs = 4096, qd = 8;
+	unsigned int bs = 4096, qd = 8, seconds = 120;
 	int premap = 1, i;
 
 	if (argc < 3)
@@ -854,6 +901,8 @@ int main(int argc, char **argv)
 			bs = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--qd"))
 			qd = strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--seconds"))
+			seconds = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--profile"))
 			profile = v;
 		else if (!strcmp(a, "--unsupported"))
@@ -875,6 +924,8 @@ int main(int argc, char **argv)
 		cmd_errnos(unsupported, regular);
 	else if (!strcmp(cmd, "inflight"))
 		cmd_inflight();
+	else if (!strcmp(cmd, "hold"))
+		cmd_hold(seconds);
 	else
 		usage();
 	print_counters("after");
