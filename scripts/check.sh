@@ -9,11 +9,14 @@
 # Expects out/bzImage and out/initramfs.cpio.gz (the Makefile builds them).
 #
 # Environment: TESTS="NAME..." runs only those VM tests; IOMMU=strict (default),
-# lazy, pt or off; KEEP=1 keeps the run directories under /dev/shm.
+# lazy, pt or off; KEEP=1 keeps the run directories under /dev/shm;
+# KERNEL=FILE boots another image (a debug flavour: out/bzImage-debug).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 IOMMU=${IOMMU:-strict}
+kernel_args=
+[ -z "${KERNEL:-}" ] || kernel_args="--kernel $KERNEL"
 logs=$DMATAG_OUT/check
 mkdir -p "$logs"
 rm -f "$DMATAG_RESULTS"
@@ -46,7 +49,7 @@ phase_host() {
 
 phase_kunit() {
 	dir=$runs/kunit
-	vm_run "$dir" 300 --run kunit --disks 1 --iommu "$IOMMU" -- loglevel=7
+	vm_run "$dir" 300 --run kunit --disks 1 --iommu "$IOMMU" $kernel_args -- loglevel=7
 	cp "$dir/console.log" "$logs/kunit.console.log"
 	ktap_parse <"$dir/console.log" >"$logs/kunit.results"
 	if [ "$VM_TIMED_OUT" = 1 ] || ! grep -q '^@@END' "$dir/ctl.log"; then
@@ -79,7 +82,7 @@ phase_vm() {
 		fi
 		timeout=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$t" | head -n 1)
 		t0=$(date +%s)
-		vm_run "$runs/$name" "${timeout:-300}" --run "test:$name" --iommu "$IOMMU"
+		vm_run "$runs/$name" "${timeout:-300}" --run "test:$name" --iommu "$IOMMU" $kernel_args
 		for f in console ctl host; do
 			cp "$runs/$name/$f.log" "$logs/$name.$f.log"
 		done

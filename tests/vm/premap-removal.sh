@@ -2,9 +2,9 @@
 # timeout: 600
 # Surprise removal (QMP device_del) of an NVMe whose namespace has buffers
 # premapped by a running io_uring application: the mappings are revoked
-# before the controller goes, IO fails with an errno, unmapping and
-# unregistering afterwards succeed, new maps get -ENODEV, and the kernel log
-# stays clean. A fresh controller on the same port premaps again.
+# before the controller goes, IO ends (capacity 0) or fails with an errno,
+# unmapping and unregistering afterwards succeed, new maps get -ENODEV, and
+# the kernel log stays clean. A fresh controller on the same port premaps again.
 . /tests/guest/lib.sh
 
 n1=$(nvme_ns_of nv1)
