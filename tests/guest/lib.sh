@@ -311,7 +311,7 @@ tool_cases() {
 			line=${line#not ok }
 			case_fail "$prefix-${line%%:*}" "${line#*: }"
 			n=$((n + 1)) ;;
-		counters* | fixed_ios* | load*) say "$prefix: $line" ;;
+		counters* | fixed_ios* | load* | hold:*) say "$prefix: $line" ;;
 		esac
 	done <"$log"
 	if [ "$n" -eq 0 ] || { [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$log"; }; then

@@ -6,7 +6,7 @@
 # only after the map call): exactly 0 dma_map, 0 dma_unmap, 0 IOTLB flushes.
 # Plain: 1 map and 1 unmap per IO, and 1 flush in strict mode. Then stock fio
 # in auto mode, where the buffers' own mapping (once per buffer page, at the
-# first IO, and the unmap at exit) is all there is.
+# first IO; the unmaps when the ring goes) is all there is.
 . /tests/guest/lib.sh
 
 n0=$(nvme_ns_of nv0)
