@@ -151,10 +151,10 @@ static int nvme_dt_map_pages(struct device *dev, const struct blk_dma_tag *tag,
 			if (dma_mapping_error(dev, a))
 				return -ENOMEM;
 			m->addr[n++] = a;
+			m->nr_pages = n;	/* what to unmap on failure */
 			/* direct mapping: a bounced page needs syncs */
 			if (!get_dma_ops(dev) && dma_need_sync(dev, a))
 				return -EOPNOTSUPP;
-			m->nr_pages = n;
 		}
 	}
 	return 0;
