@@ -456,6 +456,7 @@ static int cmd_load(int premap, unsigned long ios, unsigned int bs,
 	struct io_uring ring;
 	struct iovec *iov;
 	unsigned long submitted = 0, done = 0, errors = 0;
+	unsigned int *free_slots, nr_free;
 	uint64_t size, blocks;
 	double t0, t1;
 	unsigned int i;
@@ -484,16 +485,22 @@ static int cmd_load(int premap, unsigned long ios, unsigned int bs,
 	}
 	if (profile && write_file(profile, "1"))
 		die(profile, errno);
+	/* a slot (buffer) is reused only after its IO has completed */
+	free_slots = calloc(qd, sizeof(*free_slots));
+	for (i = 0; i < qd; i++)
+		free_slots[i] = i;
+	nr_free = qd;
 	t0 = now();
 	while (done < ios) {
-		while (submitted < ios && submitted - done < qd) {
+		while (submitted < ios && nr_free) {
 			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-			unsigned int slot = submitted % qd;
+			unsigned int slot = free_slots[--nr_free];
 
 			io_uring_prep_read_fixed(sqe, 0, iov[slot].iov_base,
 						 bs, (rnd() % blocks) * bs,
 						 slot);
 			sqe->flags |= IOSQE_FIXED_FILE;
+			sqe->user_data = slot;
 			submitted++;
 		}
 		ret = io_uring_submit_and_wait(&ring, 1);
@@ -506,6 +513,7 @@ static int cmd_load(int premap, unsigned long ios, unsigned int bs,
 				break;
 			if (cqe->res != (int)bs)
 				errors++;
+			free_slots[nr_free++] = cqe->user_data;
 			io_uring_cqe_seen(&ring, cqe);
 			done++;
 		}
