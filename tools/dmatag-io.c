@@ -138,19 +138,25 @@ static long long counter(const char *name)
 	return v;
 }
 
-static int write_sysfs(const char *rel, const char *val)
+static int write_file(const char *path, const char *val)
 {
-	char path[1024];
-	int fd, ret = 0;
+	int fd = open(path, O_WRONLY), ret = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", sysdir, rel);
-	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, val, strlen(val)) < 0)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/* write VAL to REL under the device's sysfs directory */
+static int write_sysfs(const char *rel, const char *val)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/%s", sysdir, rel);
+	return write_file(path, val);
 }
 
 static void print_counters(const char *label)
@@ -428,18 +434,6 @@ static uint64_t rnd(void)
 	x ^= x >> 7;
 	x ^= x << 17;
 	return x;
-}
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 static double now(void)
