@@ -90,28 +90,35 @@ static int blk_dma_tag_cmp(const void *a, const void *b)
 	return x->bvec < y->bvec ? -1 : 1;
 }
 
-/* publish a new lookup array after @dt->tags changed; @dt->lock held */
+/*
+ * Publish a new lookup array after @dt->tags changed; @dt->lock held. Without
+ * memory for it, publish none: lookups find nothing (IO is mapped per IO)
+ * until the next change, and no array ever names a tag that was taken out.
+ */
 static int blk_dma_tag_reindex(struct blk_dma_tag_disk *dt)
 {
 	struct blk_dma_tag_index *new = NULL, *old;
 	struct blk_dma_tag *tag;
 	unsigned int i = 0;
+	int ret = 0;
 
 	lockdep_assert_held(&dt->lock);
 	if (dt->nr_tags) {
 		new = kvmalloc(struct_size(new, tags, dt->nr_tags), GFP_KERNEL);
-		if (!new)
-			return -ENOMEM;
-		list_for_each_entry(tag, &dt->tags, node)
-			new->tags[i++] = tag;
-		new->nr = i;
-		sort(new->tags, new->nr, sizeof(new->tags[0]),
-		     blk_dma_tag_cmp, NULL);
+		if (new) {
+			list_for_each_entry(tag, &dt->tags, node)
+				new->tags[i++] = tag;
+			new->nr = i;
+			sort(new->tags, new->nr, sizeof(new->tags[0]),
+			     blk_dma_tag_cmp, NULL);
+		} else {
+			ret = -ENOMEM;
+		}
 	}
 	old = rcu_replace_pointer(dt->index, new, lockdep_is_held(&dt->lock));
 	if (old)
 		kvfree_rcu(old, rcu);
-	return 0;
+	return ret;
 }
 
 /* the tag whose bvec array holds @bv, under rcu_read_lock() */
@@ -206,8 +213,12 @@ static void blk_dma_tag_retire(struct blk_dma_tag_disk *dt,
 	lockdep_assert_held(&dt->lock);
 	list_del_init(&tag->node);
 	dt->nr_tags--;
-	/* on -ENOMEM keep the stale array: lookups then fail tryget_live */
 	blk_dma_tag_reindex(dt);
+	/*
+	 * A lookup that still sees the old array runs under RCU; the kill
+	 * completes its switch only after a grace period, so once @drained
+	 * fires nobody can reach the tag any more.
+	 */
 	percpu_ref_kill(&tag->users);
 	wait_for_completion(&tag->drained);
 	percpu_ref_exit(&tag->users);
@@ -272,6 +283,8 @@ struct blk_dma_tag *blk_dma_tag_map(struct block_device *bdev,
 	if (ret) {
 		list_del(&tag->node);
 		dt->nr_tags--;
+		blk_dma_tag_reindex(dt);
+		/* no bio found the tag: the array that named it was never made */
 		disk->fops->dma_tag_ops->unmap(disk, tag);
 		goto out_unlock;
 	}

@@ -334,7 +334,8 @@ bool nvme_pci_dma_tag_setup(struct request *req, struct nvme_rw_command *cmd,
 		return false;
 	m = tag->priv;
 	len = blk_rq_bytes(req);
-	if (!m || tag->kind != BLK_DMA_TAG_LEAF || bio != req->biotail ||
+	if (!m || tag->kind != BLK_DMA_TAG_LEAF || tag->disk != req->q->disk ||
+	    bio != req->biotail ||
 	    (req->rq_flags & RQF_SPECIAL_PAYLOAD) ||
 	    (req_op(req) != REQ_OP_READ && req_op(req) != REQ_OP_WRITE) ||
 	    bio->bi_iter.bi_size != len || !blk_dma_tag_locate(tag, bio, &loc)) {
