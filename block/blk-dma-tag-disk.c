@@ -12,6 +12,7 @@
 #include <linux/blk-dma-tag.h>
 #include <linux/blkdev.h>
 #include <linux/export.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
@@ -61,6 +62,7 @@ struct blk_dma_tag_index {
  * @max_mapped_bytes: the bound on @mapped_bytes
  * @maps: tags made since the disk was added
  * @unmaps: tags unmapped (including revoked ones)
+ * @remaps: composite tags rebuilt because the members changed
  * @stats: IOs that used a tag, and tagged IOs that were mapped per IO
  */
 struct blk_dma_tag_disk {
@@ -74,8 +76,33 @@ struct blk_dma_tag_disk {
 	u64 max_mapped_bytes;
 	u64 maps;
 	u64 unmaps;
+	u64 remaps;
 	struct blk_dma_tag_stats __percpu *stats;
 };
+
+/**
+ * struct blk_dma_tag_members - the member table of a composite tag
+ * @rcu: frees the table after a grace period
+ * @nr: entries in @m
+ * @m: one entry per member disk: its tag, or NULL when it could not map
+ *	(the member then gets plain IO)
+ */
+struct blk_dma_tag_members {
+	struct rcu_head rcu;
+	unsigned int nr;
+	struct {
+		struct gendisk *disk;
+		struct blk_dma_tag *tag;
+	} m[];
+};
+
+static struct blk_dma_tag *__blk_dma_tag_map(struct block_device *bdev,
+					     const struct bio_vec *bvec,
+					     unsigned int nr_bvecs,
+					     unsigned int depth);
+
+/* lockdep: a stack maps its members with its own lock held, one level down */
+#define BLK_DMA_TAG_MAX_DEPTH	(MAX_LOCKDEP_SUBCLASSES - 1)
 
 /* default bound on the bytes premapped per device (sysfs: max_mapped_bytes) */
 #define BLK_DMA_TAG_DEFAULT_MAX_BYTES	BIT_ULL(32)
@@ -196,6 +223,234 @@ void blk_dma_tag_account(struct gendisk *disk, bool premapped)
 }
 EXPORT_SYMBOL_GPL(blk_dma_tag_account);
 
+/**
+ * DOC: composite tags
+ *
+ * A stacking driver (dm, md) lists its members through
+ * blk_dma_tag_ops->members. Mapping a buffer on the stacking disk maps it on
+ * every member, recursively, and keeps a table member disk -> member tag, or
+ * none where the member could not map (it then gets plain IO). Members are
+ * deduplicated by disk, so partitions of one disk share one mapping. Mapping
+ * fails only when no member could map (-EOPNOTSUPP).
+ *
+ * When a bio carrying a composite tag is submitted to a member,
+ * __blk_dma_tag_bio_prep() replaces the tag by the member's entry under RCU:
+ * no stacking driver has per-IO code. The member tags are owned by the
+ * composite: unmapping it unmaps them, once no IO carries the composite.
+ *
+ * blk_dma_tag_members_changed() rebuilds the tables when the stacking driver
+ * changed its members while no IO was in flight (dm: the table swap happens
+ * suspended): entries of members that stay are kept, new members are mapped,
+ * and the tags of members that left are unmapped after a grace period, before
+ * the driver lets go of those members.
+ */
+
+struct blk_dma_tag_member_list {
+	unsigned int nr;
+	unsigned int max;
+	struct block_device **bdev;
+};
+
+static int blk_dma_tag_add_member(struct block_device *bdev, void *data)
+{
+	struct blk_dma_tag_member_list *l = data;
+	unsigned int i;
+
+	for (i = 0; i < l->nr; i++)
+		if (l->bdev[i]->bd_disk == bdev->bd_disk)
+			return 0;
+	if (l->nr == l->max) {
+		unsigned int max = l->max ? 2 * l->max : 8;
+		struct block_device **b;
+
+		b = krealloc_array(l->bdev, max, sizeof(*b), GFP_KERNEL);
+		if (!b)
+			return -ENOMEM;
+		l->bdev = b;
+		l->max = max;
+	}
+	l->bdev[l->nr++] = bdev;
+	return 0;
+}
+
+/*
+ * A member table for @tag's disk as its driver lists the members now, with
+ * the tags of @old (if any) for members that stay.
+ */
+static struct blk_dma_tag_members *
+blk_dma_tag_fan_out(struct blk_dma_tag *tag, struct blk_dma_tag_members *old)
+{
+	struct blk_dma_tag_member_list l = {};
+	struct blk_dma_tag_members *t = NULL;
+	unsigned int i, j;
+
+	if (tag->disk->fops->dma_tag_ops->members(tag->disk,
+						  blk_dma_tag_add_member, &l))
+		goto out;
+	t = kzalloc(struct_size(t, m, l.nr), GFP_KERNEL);
+	if (!t)
+		goto out;
+	t->nr = l.nr;
+	for (i = 0; i < l.nr; i++) {
+		struct blk_dma_tag *mt = NULL;
+
+		t->m[i].disk = l.bdev[i]->bd_disk;
+		for (j = 0; old && j < old->nr; j++)
+			if (old->m[j].disk == t->m[i].disk)
+				mt = old->m[j].tag;
+		if (!mt) {
+			mt = __blk_dma_tag_map(l.bdev[i], tag->bvec,
+					       tag->nr_bvecs, tag->depth + 1);
+			if (IS_ERR(mt))
+				mt = NULL;
+		}
+		t->m[i].tag = mt;
+	}
+out:
+	kfree(l.bdev);
+	return t;
+}
+
+static bool blk_dma_tag_in_table(struct blk_dma_tag_members *t,
+				 struct blk_dma_tag *mt)
+{
+	unsigned int i;
+
+	for (i = 0; t && i < t->nr; i++)
+		if (t->m[i].tag == mt)
+			return true;
+	return false;
+}
+
+/* unmap the member tags of @old that @new does not keep, and free @old */
+static void blk_dma_tag_drop_table(struct blk_dma_tag_members *old,
+				   struct blk_dma_tag_members *new)
+{
+	unsigned int i;
+
+	for (i = 0; old && i < old->nr; i++)
+		if (old->m[i].tag && !blk_dma_tag_in_table(new, old->m[i].tag))
+			blk_dma_tag_unmap(old->m[i].tag);
+	kfree(old);
+}
+
+/* the composite "driver map": fan out; -EOPNOTSUPP if no member mapped */
+static int blk_dma_tag_map_members(struct blk_dma_tag *tag)
+{
+	struct blk_dma_tag_members *t = blk_dma_tag_fan_out(tag, NULL);
+	unsigned int i;
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < t->nr; i++)
+		if (t->m[i].tag)
+			break;
+	if (i == t->nr) {
+		kfree(t);
+		return -EOPNOTSUPP;
+	}
+	rcu_assign_pointer(tag->members, t);
+	return 0;
+}
+
+/* the composite "driver unmap": no IO carries @tag any more */
+static void blk_dma_tag_unmap_members(struct blk_dma_tag *tag)
+{
+	struct blk_dma_tag_members *t;
+
+	t = rcu_replace_pointer(tag->members, NULL, true);
+	blk_dma_tag_drop_table(t, NULL);
+}
+
+/**
+ * blk_dma_tag_translate() - the member entry of a composite tag
+ * @tag: a composite tag carried by a bio
+ * @member: the disk the bio is being submitted to
+ *
+ * Counts the IO on @tag's disk as premapped when @member has a tag, as a
+ * fallback otherwise.
+ *
+ * Context: the submit path; does not sleep.
+ * Return: @member's tag in @tag's table, or NULL.
+ */
+struct blk_dma_tag *blk_dma_tag_translate(struct blk_dma_tag *tag,
+					  struct gendisk *member)
+{
+	struct blk_dma_tag_members *t;
+	struct blk_dma_tag *mt = NULL;
+	unsigned int i;
+
+	rcu_read_lock();
+	t = rcu_dereference(tag->members);
+	for (i = 0; t && i < t->nr; i++) {
+		if (t->m[i].disk == member) {
+			mt = t->m[i].tag;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	blk_dma_tag_account(tag->disk, mt);
+	return mt;
+}
+EXPORT_SYMBOL_GPL(blk_dma_tag_translate);
+
+/* the member table of a composite tag of @dt, under @dt->lock */
+static struct blk_dma_tag_members *
+blk_dma_tag_table(struct blk_dma_tag_disk *dt, struct blk_dma_tag *tag)
+{
+	return rcu_dereference_protected(tag->members,
+					 lockdep_is_held(&dt->lock));
+}
+
+/**
+ * blk_dma_tag_members_changed() - a stacking disk changed its members
+ * @disk: the disk; no IO is in flight on it (dm: suspended)
+ *
+ * Rebuilds the member table of every composite tag of @disk: members that
+ * stay keep their mapping, new members are mapped (those that cannot get
+ * plain IO), and the mappings of members that left are undone. Call it
+ * before letting go of the old members.
+ *
+ * Context: process context, may sleep.
+ */
+void blk_dma_tag_members_changed(struct gendisk *disk)
+{
+	struct blk_dma_tag_disk *dt = disk->dma_tag;
+	struct blk_dma_tag_members **old;
+	struct blk_dma_tag *tag;
+	unsigned int i = 0;
+
+	if (!dt || !disk->fops->dma_tag_ops->members)
+		return;
+	mutex_lock(&dt->lock);
+	old = kcalloc(dt->nr_tags, sizeof(*old), GFP_KERNEL);
+	list_for_each_entry(tag, &dt->tags, node) {
+		struct blk_dma_tag_members *prev;
+
+		prev = blk_dma_tag_table(dt, tag);
+		/* without memory, no table: plain IO, nothing stale */
+		rcu_assign_pointer(tag->members, blk_dma_tag_fan_out(tag, prev));
+		dt->remaps++;
+		if (old) {
+			old[i++] = prev;
+			continue;
+		}
+		synchronize_rcu();
+		blk_dma_tag_drop_table(prev, blk_dma_tag_table(dt, tag));
+	}
+	if (old) {
+		/* bios being translated may still read the old tables */
+		synchronize_rcu();
+		i = 0;
+		list_for_each_entry(tag, &dt->tags, node)
+			blk_dma_tag_drop_table(old[i++],
+					       blk_dma_tag_table(dt, tag));
+		kfree(old);
+	}
+	mutex_unlock(&dt->lock);
+}
+EXPORT_SYMBOL_GPL(blk_dma_tag_members_changed);
+
 static void blk_dma_tag_users_gone(struct percpu_ref *ref)
 {
 	struct blk_dma_tag *tag = container_of(ref, struct blk_dma_tag, users);
@@ -222,7 +477,10 @@ static void blk_dma_tag_retire(struct blk_dma_tag_disk *dt,
 	percpu_ref_kill(&tag->users);
 	wait_for_completion(&tag->drained);
 	percpu_ref_exit(&tag->users);
-	tag->disk->fops->dma_tag_ops->unmap(tag->disk, tag);
+	if (tag->kind == BLK_DMA_TAG_COMPOSITE)
+		blk_dma_tag_unmap_members(tag);
+	else
+		tag->disk->fops->dma_tag_ops->unmap(tag->disk, tag);
 	tag->priv = NULL;
 	dt->mapped_bytes -= tag->pos[tag->nr_bvecs];
 	dt->unmaps++;
@@ -247,17 +505,31 @@ struct blk_dma_tag *blk_dma_tag_map(struct block_device *bdev,
 				    const struct bio_vec *bvec,
 				    unsigned int nr_bvecs)
 {
+	return __blk_dma_tag_map(bdev, bvec, nr_bvecs, 0);
+}
+EXPORT_SYMBOL_GPL(blk_dma_tag_map);
+
+static struct blk_dma_tag *__blk_dma_tag_map(struct block_device *bdev,
+					     const struct bio_vec *bvec,
+					     unsigned int nr_bvecs,
+					     unsigned int depth)
+{
 	struct gendisk *disk = bdev->bd_disk;
 	struct blk_dma_tag_disk *dt = disk->dma_tag;
+	const struct blk_dma_tag_ops *ops;
 	struct blk_dma_tag *tag;
 	int ret;
 
 	if (!dt)
 		return ERR_PTR(-EOPNOTSUPP);
-	tag = blk_dma_tag_alloc(disk, BLK_DMA_TAG_LEAF, bvec, nr_bvecs,
-				GFP_KERNEL);
+	if (depth > BLK_DMA_TAG_MAX_DEPTH)
+		return ERR_PTR(-ELOOP);
+	ops = disk->fops->dma_tag_ops;
+	tag = blk_dma_tag_alloc(disk, ops->members ? BLK_DMA_TAG_COMPOSITE :
+				BLK_DMA_TAG_LEAF, bvec, nr_bvecs, GFP_KERNEL);
 	if (IS_ERR(tag))
 		return tag;
+	tag->depth = depth;
 	INIT_LIST_HEAD(&tag->node);
 	init_completion(&tag->drained);
 	ret = percpu_ref_init(&tag->users, blk_dma_tag_users_gone, 0,
@@ -265,15 +537,17 @@ struct blk_dma_tag *blk_dma_tag_map(struct block_device *bdev,
 	if (ret)
 		goto out_free;
 
-	mutex_lock(&dt->lock);
+	mutex_lock_nested(&dt->lock, depth);
 	if (dt->dead)
 		ret = -ENODEV;
 	else if (READ_ONCE(dt->mode) == BLK_DMA_PREMAP_OFF)
 		ret = -EOPNOTSUPP;
 	else if (dt->mapped_bytes + tag->pos[nr_bvecs] > dt->max_mapped_bytes)
 		ret = -ENOSPC;
+	else if (tag->kind == BLK_DMA_TAG_COMPOSITE)
+		ret = blk_dma_tag_map_members(tag);
 	else
-		ret = disk->fops->dma_tag_ops->map(disk, tag);
+		ret = ops->map(disk, tag);
 	if (ret)
 		goto out_unlock;
 
@@ -285,7 +559,10 @@ struct blk_dma_tag *blk_dma_tag_map(struct block_device *bdev,
 		dt->nr_tags--;
 		blk_dma_tag_reindex(dt);
 		/* no bio found the tag: the array that named it was never made */
-		disk->fops->dma_tag_ops->unmap(disk, tag);
+		if (tag->kind == BLK_DMA_TAG_COMPOSITE)
+			blk_dma_tag_unmap_members(tag);
+		else
+			ops->unmap(disk, tag);
 		goto out_unlock;
 	}
 	dt->mapped_bytes += tag->pos[nr_bvecs];
@@ -300,7 +577,6 @@ out_free:
 	blk_dma_tag_free(tag);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_GPL(blk_dma_tag_map);
 
 /**
  * blk_dma_tag_unmap() - undo blk_dma_tag_map() and free the tag
@@ -319,7 +595,7 @@ void blk_dma_tag_unmap(struct blk_dma_tag *tag)
 	if (!tag)
 		return;
 	dt = tag->disk->dma_tag;
-	mutex_lock(&dt->lock);
+	mutex_lock_nested(&dt->lock, tag->depth);
 	if (!tag->revoked)
 		blk_dma_tag_retire(dt, tag);
 	mutex_unlock(&dt->lock);
@@ -376,8 +652,10 @@ int blk_dma_tag_add_disk(struct gendisk *disk)
  * @disk: the disk
  *
  * Called by del_gendisk() once the queue has drained: the driver unmaps every
- * buffer while its device is still there. The owners of the tags free them
- * later with blk_dma_tag_unmap().
+ * buffer while its device is still there. A stacking driver calls it earlier,
+ * before it releases its members (dm destroys its table before the disk).
+ * The owners of the tags free them later with blk_dma_tag_unmap(). Calling
+ * it again does nothing.
  */
 void blk_dma_tag_del_disk(struct gendisk *disk)
 {
@@ -395,6 +673,7 @@ void blk_dma_tag_del_disk(struct gendisk *disk)
 	}
 	mutex_unlock(&dt->lock);
 }
+EXPORT_SYMBOL_GPL(blk_dma_tag_del_disk);
 
 /**
  * blk_dma_tag_release_disk() - free a disk's premapping state
@@ -511,6 +790,13 @@ static ssize_t unmaps_show(struct device *dev, struct device_attribute *attr,
 			offsetof(struct blk_dma_tag_disk, unmaps));
 }
 
+static ssize_t remaps_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return blk_dma_tag_show_u64(dev, buf,
+			offsetof(struct blk_dma_tag_disk, remaps));
+}
+
 static ssize_t mapped_bytes_show(struct device *dev,
 				 struct device_attribute *attr, char *buf)
 {
@@ -520,6 +806,7 @@ static ssize_t mapped_bytes_show(struct device *dev,
 
 static DEVICE_ATTR_RO(maps);
 static DEVICE_ATTR_RO(unmaps);
+static DEVICE_ATTR_RO(remaps);
 static DEVICE_ATTR_RO(mapped_bytes);
 static DEVICE_ATTR_RO(premapped_ios);
 static DEVICE_ATTR_RO(fallback_ios);
@@ -555,6 +842,7 @@ static struct attribute *blk_dma_tag_attrs[] = {
 	&dev_attr_fallback_ios.attr,
 	&dev_attr_maps.attr,
 	&dev_attr_unmaps.attr,
+	&dev_attr_remaps.attr,
 	&dev_attr_mapped_bytes.attr,
 	&dev_attr_max_mapped_bytes.attr,
 	NULL,

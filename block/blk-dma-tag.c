@@ -145,14 +145,21 @@ EXPORT_SYMBOL_GPL(blk_dma_tag_locate);
  * @bio: a bio with a tag, being submitted to bio->bi_bdev
  *
  * Called from __submit_bio() through blk_dma_tag_bio_prep(). A tag of the
- * device the bio is submitted to stays; any other one (a stacking driver
- * remapped the bio to a member) is dropped, and the member maps the IO the
- * ordinary way.
+ * device the bio is submitted to stays. A composite tag on a bio that a
+ * stacking driver remapped to a member becomes that member's entry (or
+ * none); any other tag is dropped, and the member maps the IO the ordinary
+ * way.
  *
  * Context: the submit path; does not sleep.
  */
 void __blk_dma_tag_bio_prep(struct bio *bio)
 {
-	if (bio->bi_dma_tag->disk != bio->bi_bdev->bd_disk)
+	struct blk_dma_tag *tag = bio->bi_dma_tag;
+
+	if (tag->disk == bio->bi_bdev->bd_disk)
+		return;
+	if (tag->kind == BLK_DMA_TAG_COMPOSITE)
+		bio->bi_dma_tag = blk_dma_tag_translate(tag, bio->bi_bdev->bd_disk);
+	else
 		bio->bi_dma_tag = NULL;
 }

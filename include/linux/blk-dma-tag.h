@@ -15,6 +15,7 @@
 #include <linux/percpu-refcount.h>
 
 struct attribute_group;
+struct blk_dma_tag_members;
 struct block_device;
 struct gendisk;
 struct request_queue;
@@ -56,6 +57,9 @@ enum blk_dma_premap {
  * @pos: @pos[i] is the byte position of @bvec[i] in the buffer;
  *	@pos[@nr_bvecs] is the buffer's length.
  * @priv: the mapping, private to the driver of @disk (leaf tags).
+ * @members: composite tags: the member table (RCU), see blk-dma-tag-disk.c.
+ * @depth: 0 for a tag made for its owner, n + 1 for a member tag of a tag of
+ *	depth n (the lock nesting level of its disk).
  * @node: entry in the device's list of live tags.
  * @users: one reference per IO that carries the tag, plus the initial one;
  *	unmapping kills it and waits for @drained.
@@ -74,26 +78,39 @@ struct blk_dma_tag {
 	unsigned int nr_bvecs;
 	u64 *pos;
 	void *priv;
+	struct blk_dma_tag_members __rcu *members;
+	unsigned int depth;
 	struct list_head node;
 	struct percpu_ref users;
 	struct completion drained;
 	bool revoked;
 };
 
+/* called by a stacking driver's ->members for each member device */
+typedef int (*blk_dma_tag_member_fn)(struct block_device *bdev, void *data);
+
 /**
  * struct blk_dma_tag_ops - what a block driver provides to premap buffers
- * @map: map @tag's buffer for DMA by the device behind @disk and store the
- *	mapping in @tag->priv. Return 0, or -EOPNOTSUPP when this device or
- *	this buffer cannot be premapped (IO then stays on the ordinary path),
- *	-ENOMEM, -ENODEV.
- * @unmap: undo @map. Called once no IO carries the tag any more, before the
- *	disk is deleted at the latest.
+ * @map: leaf drivers: map @tag's buffer for DMA by the device behind @disk
+ *	and store the mapping in @tag->priv. Return 0, or -EOPNOTSUPP when
+ *	this device or this buffer cannot be premapped (IO then stays on the
+ *	ordinary path), -ENOMEM, -ENODEV.
+ * @unmap: leaf drivers: undo @map. Called once no IO carries the tag any
+ *	more, before the disk is deleted at the latest.
+ * @members: stacking drivers (instead of @map and @unmap): call @fn for each
+ *	member block device that bios of @disk reach with their original pages.
+ *	The block core maps the buffer on each and translates the tag when a
+ *	bio is submitted to a member. Called in process context; the driver
+ *	keeps the members open until it calls blk_dma_tag_members_changed() or
+ *	blk_dma_tag_del_disk().
  *
  * Set in block_device_operations.dma_tag_ops.
  */
 struct blk_dma_tag_ops {
 	int (*map)(struct gendisk *disk, struct blk_dma_tag *tag);
 	void (*unmap)(struct gendisk *disk, struct blk_dma_tag *tag);
+	int (*members)(struct gendisk *disk, blk_dma_tag_member_fn fn,
+		       void *data);
 };
 
 /**
@@ -118,6 +135,9 @@ void blk_dma_tag_free(struct blk_dma_tag *tag);
 bool blk_dma_tag_locate(const struct blk_dma_tag *tag, const struct bio *bio,
 			struct blk_dma_tag_loc *loc);
 void __blk_dma_tag_bio_prep(struct bio *bio);
+struct blk_dma_tag *blk_dma_tag_translate(struct blk_dma_tag *tag,
+					  struct gendisk *member);
+void blk_dma_tag_members_changed(struct gendisk *disk);
 
 struct blk_dma_tag *blk_dma_tag_map(struct block_device *bdev,
 				    const struct bio_vec *bvec,

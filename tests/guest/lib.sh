@@ -332,3 +332,64 @@ premap_mode() {
 dma_tag() {
 	cat "/sys/block/$1/dma_tag/$2"
 }
+
+# load_count LABEL DEV [ARGS...]: dmatag-io load (4096 random 4 KiB
+# READ_FIXED, queue depth 8) with the function profiler on only around the
+# IO; sets LC_IOS, LC_IOPS, LC_MAP, LC_UNMAP, LC_FLUSH (per IO)
+load_count() {
+	local label=$1 dev=$2
+	shift 2
+	LC_IOS=4096 LC_MAP=nan LC_UNMAP=nan LC_FLUSH=nan LC_IOPS=0
+	profile_setup || return 1
+	dmatag-io load "$dev" --ios "$LC_IOS" --qd 8 --bs 4096 \
+		--profile "$T/function_profile_enabled" "$@" >"/tmp/lc-$label.log" 2>&1 ||
+		{ cat "/tmp/lc-$label.log"; return 1; }
+	LC_IOPS=$(sed -n 's/^load .* iops=\([0-9]*\).*/\1/p' "/tmp/lc-$label.log")
+	LC_MAP=$(per_io "$(profile_hits $DMA_MAP_FUNCS)" "$LC_IOS")
+	LC_UNMAP=$(per_io "$(profile_hits $DMA_UNMAP_FUNCS)" "$LC_IOS")
+	LC_FLUSH=$(per_io "$(profile_hits $DMA_FLUSH_FUNCS)" "$LC_IOS")
+	say "count $label ($(cmdline_arg iommu)): ios=$LC_IOS iops=$LC_IOPS map/io=$LC_MAP unmap/io=$LC_UNMAP flush/io=$LC_FLUSH"
+}
+
+# dm_remove NAME: dmsetup remove, retried for 10 s: an io_uring ring that
+# had the device registered lets go of it in its exit work, after the
+# application has exited
+dm_remove() {
+	wait_for 10 dm remove "$1"
+}
+
+# no_leak DISK: every buffer mapped on DISK was unmapped (waits 10 s for
+# rings being torn down)
+no_leak() {
+	wait_for 10 maps_equal_unmaps "$1"
+}
+
+maps_equal_unmaps() {
+	test "$(dma_tag "$1" maps)" -eq "$(dma_tag "$1" unmaps)"
+}
+
+# dm_disk NAME: the dm-N name of /dev/mapper/NAME
+dm_disk() {
+	DM_DISABLE_UDEV=1 dmsetup info -c --noheadings -o blkdevname "$1"
+}
+
+# premap_stack LABEL DEV DISK [--writes-plain]: premapped IO on a stacked
+# device: dmatag-io verify (explicit map), per-IO counts 0/0/0 for random
+# reads, and stock fio verify in auto mode with the counters of DISK
+premap_stack() {
+	local label=$1 dev=$2 disk=$3 pm0 fb0
+	shift 3
+	tool_cases "$label-verify" dmatag-io verify "$dev" "$@"
+	check "$label-count-run" load_count "$label" "$dev"
+	check "$label-map-0" near "$LC_MAP" 0
+	check "$label-unmap-0" near "$LC_UNMAP" 0
+	check "$label-flush-0" near "$LC_FLUSH" 0
+	premap_mode "$disk" auto
+	pm0=$(dma_tag "$disk" premapped_ios) fb0=$(dma_tag "$disk" fallback_ios)
+	check "$label-fio-auto" fio_verify "$label" "$dev" --size=16M
+	say "$label auto: premapped_ios +$(($(dma_tag "$disk" premapped_ios) - pm0)) fallback_ios +$(($(dma_tag "$disk" fallback_ios) - fb0))"
+	check "$label-fio-auto-premapped" test $(($(dma_tag "$disk" premapped_ios) - pm0)) -ge 1000
+	check "$label-fio-auto-no-fallback" test "$(dma_tag "$disk" fallback_ios)" -eq "$fb0"
+	premap_mode "$disk" on
+	check "$label-no-leak" no_leak "$disk"
+}

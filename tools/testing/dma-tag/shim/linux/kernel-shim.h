@@ -21,6 +21,7 @@ typedef unsigned int gfp_t;
 #define GFP_KERNEL 0u
 #define EXPORT_SYMBOL_GPL(sym)
 #define __packed __attribute__((packed))
+#define __rcu
 #define __aligned(x) __attribute__((aligned(x)))
 
 static inline void *ERR_PTR(long error) { return (void *)error; }
