@@ -21,6 +21,9 @@
  *   dmatag-io inflight DEV
  *	Unmap, unregister buffers and unregister files while IO is in flight;
  *	every IO must complete and verify.
+ *   dmatag-io map DEV [--expect ERRNO]
+ *	Register a buffer and DEV and premap it: succeeds, or fails with the
+ *	given positive errno (e.g. 95 for EOPNOTSUPP).
  *   dmatag-io hold DEV [--seconds N]
  *	Premap, then read with READ_FIXED until an IO fails or reads nothing
  *	(the device was removed) or N seconds (default 120) pass; then check
@@ -823,6 +826,17 @@ static int cmd_inflight(void)
 	return 0;
 }
 
+static int cmd_map(int want)
+{
+	struct setup s;
+
+	setup(&s, dev_path, 64 * KIB, 8);
+	expect("map", map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 2),
+	       -want);
+	teardown(&s);
+	return 0;
+}
+
 static int cmd_hold(unsigned int seconds)
 {
 	struct setup s;
@@ -881,6 +895,7 @@ static void usage(void)
 		"       dmatag-io load DEV [--plain] [--ios N] [--bs BYTES] [--qd N] [--profile FILE]\n"
 		"       dmatag-io errnos DEV [--unsupported DEV2] [--regular FILE]\n"
 		"       dmatag-io inflight DEV\n"
+		"       dmatag-io map DEV [--expect ERRNO]\n"
 		"       dmatag-io hold DEV [--seconds N]\n");
 	exit(2);
 }
@@ -890,7 +905,7 @@ int main(int argc, char **argv)
 	const char *cmd, *profile = NULL, *unsupported = NULL, *regular = NULL;
 	size_t buf_len = 5 * MIB;
 	unsigned long ios = 4096;
-	unsigned int bs = 4096, qd = 8, seconds = 120;
+	unsigned int bs = 4096, qd = 8, seconds = 120, want = 0;
 	int premap = 1, writes_plain = 0, i;
 
 	if (argc < 3)
@@ -919,6 +934,8 @@ int main(int argc, char **argv)
 			bs = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--qd"))
 			qd = strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--expect"))
+			want = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--seconds"))
 			seconds = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--profile"))
@@ -942,6 +959,8 @@ int main(int argc, char **argv)
 		cmd_errnos(unsupported, regular);
 	else if (!strcmp(cmd, "inflight"))
 		cmd_inflight();
+	else if (!strcmp(cmd, "map"))
+		cmd_map(want);
 	else if (!strcmp(cmd, "hold"))
 		cmd_hold(seconds);
 	else
