@@ -292,13 +292,14 @@ struct disk_fixture {
 	struct request_queue q;
 	struct bio_vec bvec[3][4];
 	atomic_t maps, unmaps;
+	bool refuse;		/* the driver refuses every buffer */
 };
 
 static int fake_map(struct gendisk *disk, struct blk_dma_tag *tag)
 {
 	struct disk_fixture *f = container_of(disk, struct disk_fixture, disk);
 
-	if (tag->bvec[0].bv_offset == 1)
+	if (tag->bvec[0].bv_offset == 1 || f->refuse)
 		return -EOPNOTSUPP;
 	atomic_inc(&f->maps);
 	tag->priv = f;
@@ -322,12 +323,10 @@ static const struct block_device_operations fake_fops = {
 	.dma_tag_ops = &fake_dma_tag_ops,
 };
 
-static int disk_init(struct kunit *test)
+static void disk_setup(struct kunit *test, struct disk_fixture *f)
 {
-	struct disk_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
 	int a, i;
 
-	KUNIT_ASSERT_NOT_NULL(test, f);
 	for (a = 0; a < 3; a++)
 		for (i = 0; i < 4; i++) {
 			f->bvec[a][i].bv_page = ZERO_PAGE(0);
@@ -339,6 +338,14 @@ static int disk_init(struct kunit *test)
 	f->bdev.bd_disk = &f->disk;
 	KUNIT_ASSERT_EQ(test, blk_dma_tag_add_disk(&f->disk), 0);
 	KUNIT_ASSERT_NOT_NULL(test, f->disk.dma_tag);
+}
+
+static int disk_init(struct kunit *test)
+{
+	struct disk_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	disk_setup(test, f);
 	test->priv = f;
 	return 0;
 }
@@ -525,6 +532,240 @@ static struct kunit_suite blk_dma_tag_disk_suite = {
 	.test_cases = blk_dma_tag_disk_cases,
 };
 
-kunit_test_suites(&blk_dma_tag_suite, &blk_dma_tag_disk_suite);
+/*
+ * Composite tags: a fake stacking disk over three fake leaf disks; its
+ * members are whatever stack_fixture.members lists (a second block_device
+ * on one leaf stands for a partition).
+ */
+struct stack_fixture {
+	struct disk_fixture leaf[3];
+	struct block_device part;	/* a "partition" of leaf 0 */
+	struct gendisk top;
+	struct block_device top_bdev;
+	struct request_queue q;
+	struct block_device *members[4];
+	unsigned int nr_members;
+	struct bio_vec bvec[4];
+};
+
+static int fake_members(struct gendisk *disk, blk_dma_tag_member_fn fn,
+			void *data)
+{
+	struct stack_fixture *f = container_of(disk, struct stack_fixture, top);
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < f->nr_members; i++)
+		ret = fn(f->members[i], data);
+	return ret;
+}
+
+static const struct blk_dma_tag_ops fake_stack_ops = {
+	.members = fake_members,
+};
+
+static const struct block_device_operations fake_stack_fops = {
+	.dma_tag_ops = &fake_stack_ops,
+};
+
+static int stack_init(struct kunit *test)
+{
+	struct stack_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	for (i = 0; i < 3; i++)
+		disk_setup(test, &f->leaf[i]);
+	for (i = 0; i < 4; i++) {
+		f->bvec[i].bv_page = ZERO_PAGE(0);
+		f->bvec[i].bv_len = PAGE_SIZE;
+	}
+	f->part.bd_disk = &f->leaf[0].disk;
+	f->top.fops = &fake_stack_fops;
+	f->top.queue = &f->q;
+	f->q.disk = &f->top;
+	f->top_bdev.bd_disk = &f->top;
+	KUNIT_ASSERT_EQ(test, blk_dma_tag_add_disk(&f->top), 0);
+	f->members[0] = &f->leaf[0].bdev;
+	f->members[1] = &f->leaf[1].bdev;
+	f->nr_members = 2;
+	test->priv = f;
+	return 0;
+}
+
+static void stack_exit(struct kunit *test)
+{
+	struct stack_fixture *f = test->priv;
+	int i;
+
+	blk_dma_tag_release_disk(&f->top);
+	for (i = 0; i < 3; i++)
+		blk_dma_tag_release_disk(&f->leaf[i].disk);
+}
+
+static int leaf_maps(struct stack_fixture *f, int i)
+{
+	return atomic_read(&f->leaf[i].maps);
+}
+
+static int leaf_unmaps(struct stack_fixture *f, int i)
+{
+	return atomic_read(&f->leaf[i].unmaps);
+}
+
+static void stack_build_and_translate(struct kunit *test)
+{
+	struct stack_fixture *f = test->priv;
+	struct blk_dma_tag *tag, *m0, *m1;
+
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
+	KUNIT_EXPECT_EQ(test, tag->kind, BLK_DMA_TAG_COMPOSITE);
+	KUNIT_EXPECT_EQ(test, leaf_maps(f, 0), 1);
+	KUNIT_EXPECT_EQ(test, leaf_maps(f, 1), 1);
+	m0 = blk_dma_tag_translate(tag, &f->leaf[0].disk);
+	m1 = blk_dma_tag_translate(tag, &f->leaf[1].disk);
+	KUNIT_ASSERT_NOT_NULL(test, m0);
+	KUNIT_ASSERT_NOT_NULL(test, m1);
+	KUNIT_EXPECT_PTR_EQ(test, m0->disk, &f->leaf[0].disk);
+	KUNIT_EXPECT_EQ(test, m0->kind, BLK_DMA_TAG_LEAF);
+	KUNIT_EXPECT_EQ(test, m0->depth, 1U);
+	/* not a member: plain IO */
+	KUNIT_EXPECT_NULL(test, blk_dma_tag_translate(tag, &f->leaf[2].disk));
+	blk_dma_tag_unmap(tag);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0), 1);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 1), 1);
+}
+
+static void stack_prep_translates(struct kunit *test)
+{
+	struct stack_fixture *f = test->priv;
+	struct blk_dma_tag *tag;
+	struct bio bio;
+
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
+	/* a clone a stacking driver remapped to member 1 */
+	bio_init(&bio, NULL, f->bvec, 4, REQ_OP_READ);
+	bio.bi_bdev = &f->leaf[1].bdev;
+	bio_set_dma_tag(&bio, tag);
+	blk_dma_tag_bio_prep(&bio);
+	KUNIT_ASSERT_NOT_NULL(test, bio_dma_tag(&bio));
+	KUNIT_EXPECT_PTR_EQ(test, bio_dma_tag(&bio)->disk, &f->leaf[1].disk);
+	/* submitted once more to the same member: it stays */
+	blk_dma_tag_bio_prep(&bio);
+	KUNIT_EXPECT_PTR_EQ(test, bio_dma_tag(&bio)->disk, &f->leaf[1].disk);
+	bio_uninit(&bio);
+	blk_dma_tag_unmap(tag);
+}
+
+static void stack_partial_and_none(struct kunit *test)
+{
+	struct stack_fixture *f = test->priv;
+	struct blk_dma_tag *tag;
+
+	/* one member refuses: it gets plain IO, the map succeeds */
+	f->leaf[1].refuse = true;
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
+	KUNIT_EXPECT_NOT_NULL(test, blk_dma_tag_translate(tag, &f->leaf[0].disk));
+	KUNIT_EXPECT_NULL(test, blk_dma_tag_translate(tag, &f->leaf[1].disk));
+	blk_dma_tag_unmap(tag);
+	/* all refuse: the stack cannot premap */
+	f->leaf[0].refuse = true;
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(tag), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, leaf_maps(f, 0), leaf_unmaps(f, 0));
+}
+
+static void stack_partitions_share(struct kunit *test)
+{
+	struct stack_fixture *f = test->priv;
+	struct blk_dma_tag *tag;
+
+	f->members[1] = &f->part;	/* leaf 0 twice: whole and "partition" */
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
+	KUNIT_EXPECT_EQ(test, leaf_maps(f, 0), 1);
+	blk_dma_tag_unmap(tag);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0), 1);
+}
+
+static void stack_members_changed(struct kunit *test)
+{
+	struct stack_fixture *f = test->priv;
+	struct blk_dma_tag *tag, *kept;
+
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
+	kept = blk_dma_tag_translate(tag, &f->leaf[1].disk);
+	/* {0, 1} -> {1, 2}: 0 is unmapped, 1 kept as it is, 2 mapped */
+	f->members[0] = &f->leaf[2].bdev;
+	blk_dma_tag_members_changed(&f->top);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0), 1);
+	KUNIT_EXPECT_EQ(test, leaf_maps(f, 1), 1);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 1), 0);
+	KUNIT_EXPECT_EQ(test, leaf_maps(f, 2), 1);
+	KUNIT_EXPECT_PTR_EQ(test, blk_dma_tag_translate(tag, &f->leaf[1].disk),
+			    kept);
+	KUNIT_EXPECT_NOT_NULL(test, blk_dma_tag_translate(tag, &f->leaf[2].disk));
+	KUNIT_EXPECT_NULL(test, blk_dma_tag_translate(tag, &f->leaf[0].disk));
+	blk_dma_tag_unmap(tag);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 1), 1);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 2), 1);
+}
+
+static void stack_retire_waits_for_io(struct kunit *test)
+{
+	struct stack_fixture *f = test->priv;
+	struct task_struct *t;
+	struct blk_dma_tag *got;
+	struct unmapper u;
+	struct bio bio;
+
+	u.tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(u.tag));
+	init_completion(&u.done);
+	bio_init(&bio, NULL, NULL, 0, REQ_OP_READ);
+	bio.bi_bdev = &f->top_bdev;
+	bio.bi_io_vec = f->bvec;
+	bio.bi_vcnt = 4;
+	bio.bi_iter.bi_size = 4 * PAGE_SIZE;
+	bio_set_flag(&bio, BIO_NO_PAGE_REF);
+	got = blk_dma_tag_attach(&bio);
+	KUNIT_ASSERT_PTR_EQ(test, got, u.tag);
+
+	t = kthread_run(unmap_thread, &u, "dma-tag-unmap");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	/* IO on the stack: no member may be unmapped yet */
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&u.done,
+							  HZ / 10), 0UL);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0) + leaf_unmaps(f, 1), 0);
+	blk_dma_tag_put(got);
+	KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&u.done, 10 * HZ),
+			0UL);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0) + leaf_unmaps(f, 1), 2);
+	bio_uninit(&bio);
+}
+
+static struct kunit_case blk_dma_tag_stack_cases[] = {
+	KUNIT_CASE(stack_build_and_translate),
+	KUNIT_CASE(stack_prep_translates),
+	KUNIT_CASE(stack_partial_and_none),
+	KUNIT_CASE(stack_partitions_share),
+	KUNIT_CASE(stack_members_changed),
+	KUNIT_CASE(stack_retire_waits_for_io),
+	{}
+};
+
+static struct kunit_suite blk_dma_tag_stack_suite = {
+	.name = "blk-dma-tag-stack",
+	.init = stack_init,
+	.exit = stack_exit,
+	.test_cases = blk_dma_tag_stack_cases,
+};
+
+kunit_test_suites(&blk_dma_tag_suite, &blk_dma_tag_disk_suite,
+		  &blk_dma_tag_stack_suite);
 
 MODULE_LICENSE("GPL");
