@@ -439,11 +439,30 @@ static int unmap_thread(void *data)
 	return 0;
 }
 
+/*
+ * Unmap u->tag in a thread while an IO holds @io_ref: the driver counters
+ * @a and @b (may be NULL) must not move until the reference is put, and the
+ * unmap must then finish.
+ */
+static void unmap_during_io(struct kunit *test, struct unmapper *u,
+			    struct blk_dma_tag *io_ref, atomic_t *a, atomic_t *b)
+{
+	struct task_struct *t;
+
+	t = kthread_run(unmap_thread, u, "dma-tag-unmap");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&u->done, HZ / 10),
+			0UL);
+	KUNIT_EXPECT_EQ(test, atomic_read(a) + (b ? atomic_read(b) : 0), 0);
+	blk_dma_tag_put(io_ref);
+	KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&u->done, 10 * HZ),
+			0UL);
+}
+
 static void disk_unmap_waits_for_io(struct kunit *test)
 {
 	struct disk_fixture *f = test->priv;
 	struct unmapper u;
-	struct task_struct *t;
 	struct blk_dma_tag *got;
 	struct bio bio;
 
@@ -454,15 +473,8 @@ static void disk_unmap_waits_for_io(struct kunit *test)
 	got = blk_dma_tag_attach(&bio);
 	KUNIT_ASSERT_PTR_EQ(test, got, u.tag);
 
-	t = kthread_run(unmap_thread, &u, "dma-tag-unmap");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	/* the IO is in flight: the driver must not unmap yet */
-	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&u.done,
-							  HZ / 10), 0UL);
-	KUNIT_EXPECT_EQ(test, atomic_read(&f->unmaps), 0);
-	blk_dma_tag_put(got);
-	KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&u.done, 10 * HZ),
-			0UL);
+	unmap_during_io(test, &u, got, &f->unmaps, NULL);
 	KUNIT_EXPECT_EQ(test, atomic_read(&f->unmaps), 1);
 	bio_uninit(&bio);
 }
@@ -718,7 +730,6 @@ static void stack_members_changed(struct kunit *test)
 static void stack_retire_waits_for_io(struct kunit *test)
 {
 	struct stack_fixture *f = test->priv;
-	struct task_struct *t;
 	struct blk_dma_tag *got;
 	struct unmapper u;
 	struct bio bio;
@@ -735,15 +746,8 @@ static void stack_retire_waits_for_io(struct kunit *test)
 	got = blk_dma_tag_attach(&bio);
 	KUNIT_ASSERT_PTR_EQ(test, got, u.tag);
 
-	t = kthread_run(unmap_thread, &u, "dma-tag-unmap");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	/* IO on the stack: no member may be unmapped yet */
-	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&u.done,
-							  HZ / 10), 0UL);
-	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0) + leaf_unmaps(f, 1), 0);
-	blk_dma_tag_put(got);
-	KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&u.done, 10 * HZ),
-			0UL);
+	unmap_during_io(test, &u, got, &f->leaf[0].unmaps, &f->leaf[1].unmaps);
 	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0) + leaf_unmaps(f, 1), 2);
 	bio_uninit(&bio);
 }

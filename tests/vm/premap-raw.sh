@@ -7,7 +7,7 @@
 # unregistering with IO in flight, and stock fio in auto mode.
 . /tests/guest/lib.sh
 
-n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1)
+n0=$(nvme_ns_of nv0)
 
 check premap-sysfs-default grep -qx 'off \[on\] auto' "/sys/block/$n0/queue/dma_premap"
 check premap-counters-present test -r "/sys/block/$n0/dma_tag/premapped_ios"
@@ -15,12 +15,14 @@ check premap-counters-present test -r "/sys/block/$n0/dma_tag/premapped_ios"
 tool_cases verify-premapped dmatag-io verify "/dev/$n0"
 tool_cases verify-plain dmatag-io verify "/dev/$n0" --plain
 
-# errnos; the device without support is a dm linear device (no tag core
-# support in dm yet: -EOPNOTSUPP), the regular file lives on the rootfs
-dm_create lin0 "0 $(sectors "$n1") linear /dev/$n1 0"
-tool_cases errnos dmatag-io errnos "/dev/$n0" --unsupported /dev/mapper/lin0 \
+# errnos; the device without support is a loop device, the regular file
+# lives on the rootfs
+dd if=/dev/zero of=/tmp/loop.img bs=1M count=0 seek=16 2>/dev/null
+loop=$(losetup -f)
+losetup "$loop" /tmp/loop.img
+tool_cases errnos dmatag-io errnos "/dev/$n0" --unsupported "$loop" \
 	--regular /tmp/regular-file
-dm remove lin0
+losetup -d "$loop"
 
 tool_cases inflight dmatag-io inflight "/dev/$n0"
 
