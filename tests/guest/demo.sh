@@ -52,8 +52,8 @@ measure "raw $n0" "/dev/$n0" "$n0"
 say "dmsetup create str: striped, 4 x NVMe, 64 KiB chunks"
 dm_create str "$(striped_table "$n0" "$n1" "$n2" "$n3")" || failed=1
 DM_DISABLE_UDEV=1 dmsetup table str
-measure "dm striped (4 NVMe)" /dev/mapper/str
-dm remove str
+measure "dm striped (4 NVMe)" /dev/mapper/str "$(dm_disk str)"
+dm_remove str
 
 say "mdadm --create md0: raid10, 4 x NVMe"
 md_create md0 10 "/dev/$n0" "/dev/$n1" "/dev/$n2" "/dev/$n3" -- --size=256M || failed=1

@@ -375,7 +375,8 @@ dm_disk() {
 
 # premap_stack LABEL DEV DISK [--writes-plain]: premapped IO on a stacked
 # device: dmatag-io verify (explicit map), per-IO counts 0/0/0 for random
-# reads, and stock fio verify in auto mode with the counters of DISK
+# reads (and 1 map per IO for the same reads plain), and stock fio verify in
+# auto mode with the counters of DISK
 premap_stack() {
 	local label=$1 dev=$2 disk=$3 pm0 fb0
 	shift 3
@@ -384,6 +385,9 @@ premap_stack() {
 	check "$label-map-0" near "$LC_MAP" 0
 	check "$label-unmap-0" near "$LC_UNMAP" 0
 	check "$label-flush-0" near "$LC_FLUSH" 0
+	# the same reads plain, side by side: one map and one unmap each
+	check "$label-plain-count-run" load_count "$label-plain" "$dev" --plain
+	check "$label-plain-map-1" near "$LC_MAP" 1
 	premap_mode "$disk" auto
 	pm0=$(dma_tag "$disk" premapped_ios) fb0=$(dma_tag "$disk" fallback_ios)
 	check "$label-fio-auto" fio_verify "$label" "$dev" --size=16M
