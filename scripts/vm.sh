@@ -82,6 +82,15 @@ for i in $(seq 0 $((disks - 1))); do
 		-device "pcie-root-port,id=rp$i,chassis=$((i + 1)),slot=$((i + 1))" \
 		-device "nvme,id=nv$i,bus=rp$i,serial=dmtag$i,drive=nb$i"
 done
+# controller 0 has a second namespace (64 MiB): namespaces of one controller
+# share the DMA mapping of a premapped buffer
+if [ "$disks" -gt 0 ]; then
+	[ -f "$dir/d0n2.img" ] || truncate -s 64M "$dir/d0n2.img"
+	set -- "$@" \
+		-blockdev "driver=file,node-name=f0n2,filename=$dir/d0n2.img" \
+		-blockdev "driver=raw,node-name=nb0n2,file=f0n2" \
+		-device "nvme-ns,bus=nv0,drive=nb0n2,nsid=2"
+fi
 if [ "$interactive" -eq 1 ]; then
 	set -- "$@" -serial mon:stdio
 else

@@ -59,3 +59,22 @@ dm_remove mir
 for d in "$n0" "$n1" "$n2" "$n3"; do
 	check "$d-no-leak" no_leak "$d"
 done
+
+# two namespaces of one controller in one stack share the DMA mapping: a
+# map of two buffers (16 and 17 pages) costs 33 dma_map calls, not 66
+ns2=${n0%n1}n2
+two() {
+	printf '0 65536 linear /dev/%s 0\n65536 65536 linear /dev/%s 0\n' "$n0" "$ns2" |
+		dm create two && DM_DISABLE_UDEV=1 dmsetup mknodes two
+}
+check share-create two
+m0=$(dma_tag "$n0" maps) m2=$(dma_tag "$ns2" maps)
+check share-profiler profile_setup
+echo 1 >"$T/function_profile_enabled"
+tool_cases share dmatag-io map /dev/mapper/two
+echo 0 >"$T/function_profile_enabled"
+say "share: $(profile_hits $DMA_MAP_FUNCS) dma_map calls for 2 namespaces"
+check share-both-namespaces-mapped test $(($(dma_tag "$n0" maps) - m0)) -eq 2 -a $(($(dma_tag "$ns2" maps) - m2)) -eq 2
+check share-one-mapping test "$(profile_hits $DMA_MAP_FUNCS)" -eq 33
+dm_remove two
+check share-no-leak no_leak "$ns2"

@@ -10,6 +10,7 @@
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
@@ -45,6 +46,11 @@
 
 /**
  * struct nvme_dma_map - the mapping of a leaf tag on nvme-pci
+ * @node: entry in nvme_dt_maps
+ * @dev: the DMA device it is mapped for
+ * @bvec: the buffer it maps (the tags' bvec array)
+ * @nr_bvecs: entries in @bvec
+ * @users: tags sharing it (namespaces of one controller)
  * @first_off: offset of the buffer in its first page
  * @nr_pages: pages the buffer spans
  * @addr: DMA address of each page
@@ -55,6 +61,11 @@
  * @sgl_dma: DMA address of @sgl
  */
 struct nvme_dma_map {
+	struct list_head node;
+	struct device *dev;
+	const struct bio_vec *bvec;
+	unsigned int nr_bvecs;
+	unsigned int users;
 	unsigned int first_off;
 	unsigned int nr_pages;
 	dma_addr_t *addr;
@@ -64,6 +75,13 @@ struct nvme_dma_map {
 	struct nvme_sgl_desc *sgl;
 	dma_addr_t sgl_dma;
 };
+
+/*
+ * Mappings live per (DMA device, buffer): tags of several namespaces of one
+ * controller for one buffer share one. Few entries; taken at map and unmap.
+ */
+static LIST_HEAD(nvme_dt_maps);
+static DEFINE_MUTEX(nvme_dt_maps_lock);
 
 /* slot shift of each layout */
 static const unsigned int nvme_dt_shift[NVME_DT_LAYOUTS] = {
@@ -222,11 +240,17 @@ static void nvme_dt_build_sgl(struct device *dev, struct nvme_dma_map *m)
 	}
 }
 
+static int nvme_dt_new_map(struct device *dev, struct blk_dma_tag *tag,
+			   unsigned int nr_pages, bool sgl);
+
 /**
  * nvme_pci_dma_tag_map() - premap a buffer for an NVMe controller
  * @dev: the controller's DMA device
  * @tag: the tag; its mapping goes to @tag->priv
  * @sgl: the controller takes SGLs
+ *
+ * Namespaces of one controller share the mapping of a buffer: a second tag
+ * for the same buffer and device takes a reference on the first one's.
  *
  * Context: process context.
  * Return: 0; -EOPNOTSUPP when the device needs bouncing or per-IO syncs;
@@ -238,7 +262,7 @@ int nvme_pci_dma_tag_map(struct device *dev, struct blk_dma_tag *tag,
 	unsigned long page_size = PAGE_SIZE;
 	struct nvme_dma_map *m;
 	unsigned int nr_pages;
-	int ret;
+	int ret = 0;
 
 	/* the prebuilt lists hold one entry per CPU page */
 	if (nvme_dt_device_refused(dev) || page_size != NVME_CTRL_PAGE_SIZE)
@@ -247,9 +271,34 @@ int nvme_pci_dma_tag_map(struct device *dev, struct blk_dma_tag *tag,
 	if (ret)
 		return ret;
 
+	mutex_lock(&nvme_dt_maps_lock);
+	list_for_each_entry(m, &nvme_dt_maps, node) {
+		if (m->dev == dev && m->bvec == tag->bvec &&
+		    m->nr_bvecs == tag->nr_bvecs) {
+			m->users++;
+			tag->priv = m;
+			goto out_unlock;
+		}
+	}
+	ret = nvme_dt_new_map(dev, tag, nr_pages, sgl);
+out_unlock:
+	mutex_unlock(&nvme_dt_maps_lock);
+	return ret;
+}
+
+static int nvme_dt_new_map(struct device *dev, struct blk_dma_tag *tag,
+			   unsigned int nr_pages, bool sgl)
+{
+	struct nvme_dma_map *m;
+	int ret;
+
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return -ENOMEM;
+	m->dev = dev;
+	m->bvec = tag->bvec;
+	m->nr_bvecs = tag->nr_bvecs;
+	m->users = 1;
 	m->first_off = tag->bvec[0].bv_offset & ~PAGE_MASK;
 	m->addr = kvcalloc(nr_pages, sizeof(*m->addr), GFP_KERNEL);
 	if (!m->addr) {
@@ -265,6 +314,7 @@ int nvme_pci_dma_tag_map(struct device *dev, struct blk_dma_tag *tag,
 	}
 	if (sgl && nr_pages > 1)
 		nvme_dt_build_sgl(dev, m);
+	list_add(&m->node, &nvme_dt_maps);
 	tag->priv = m;
 	return 0;
 }
@@ -278,9 +328,15 @@ void nvme_pci_dma_tag_unmap(struct device *dev, struct blk_dma_tag *tag)
 {
 	struct nvme_dma_map *m = tag->priv;
 
-	if (m)
-		nvme_dt_free(dev, m, m->nr_pages);
 	tag->priv = NULL;
+	if (!m)
+		return;
+	mutex_lock(&nvme_dt_maps_lock);
+	if (!--m->users) {
+		list_del(&m->node);
+		nvme_dt_free(dev, m, m->nr_pages);
+	}
+	mutex_unlock(&nvme_dt_maps_lock);
 }
 
 static void nvme_dt_setup_prps(const struct nvme_dma_map *m, unsigned int p,
