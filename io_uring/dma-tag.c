@@ -62,18 +62,17 @@ static void io_dma_tag_free(struct io_dma_tag *e)
 }
 
 /*
- * Map @imu for @file's device. Auto mode records a failure as an entry
- * without tag; an explicit request returns it.
+ * Map @imu for @file's device into @e (the pair's entry, NULL if it has
+ * none yet, else one whose auto mapping failed). Auto mode records a failure
+ * as an entry without tag; an explicit request returns it. *@ep: the entry.
  */
 static int io_dma_tag_map_one(struct io_ring_ctx *ctx,
 			      struct io_mapped_ubuf *imu, struct file *file,
-			      bool record_failure)
+			      struct io_dma_tag *e, bool record_failure,
+			      struct io_dma_tag **ep)
 {
-	struct io_dma_tag *e = io_dma_tag_find(ctx, imu, file);
 	struct blk_dma_tag *tag;
 
-	if (e && e->tag)
-		return 0;
 	tag = blk_dma_tag_map(I_BDEV(file->f_mapping->host), imu->bvec,
 			      imu->nr_bvecs);
 	if (IS_ERR(tag) && !record_failure)
@@ -90,6 +89,8 @@ static int io_dma_tag_map_one(struct io_ring_ctx *ctx,
 	}
 	e->tag = IS_ERR(tag) ? NULL : tag;
 	WRITE_ONCE(imu->dma_tag_file, file);
+	if (ep)
+		*ep = e;
 	return 0;
 }
 
@@ -173,10 +174,9 @@ int io_register_map_buffers(struct io_ring_ctx *ctx, void __user *arg,
 		e = io_dma_tag_find(ctx, imu, file);
 		if (e && e->tag)
 			continue;
-		ret = io_dma_tag_map_one(ctx, imu, file, false);
+		ret = io_dma_tag_map_one(ctx, imu, file, e, false, &e);
 		if (ret)
 			break;
-		e = io_dma_tag_find(ctx, imu, file);
 		list_move_tail(&e->node, &added);
 	}
 	if (ret) {
@@ -284,6 +284,6 @@ void __io_dma_tag_auto(struct io_ring_ctx *ctx, struct io_mapped_ubuf *imu,
 		return;
 	mutex_lock(&ctx->dma_tag_lock);
 	if (!io_dma_tag_find(ctx, imu, file))
-		io_dma_tag_map_one(ctx, imu, file, true);
+		io_dma_tag_map_one(ctx, imu, file, NULL, true, NULL);
 	mutex_unlock(&ctx->dma_tag_lock);
 }
