@@ -33,8 +33,11 @@
  *
  * Every IO that carries a tag holds a reference on it. Unmapping removes the
  * tag from the lookup array, waits until the references drop, and only then
- * lets the driver unmap. del_gendisk() revokes every tag of the disk the same
- * way after the queue has drained, so no mapping outlives the device.
+ * lets the driver unmap. The wait happens without the disk's lock: IO on a
+ * stacking disk may need the stacking driver's own thread to complete (md),
+ * and that thread may be waiting to change the disk's members. del_gendisk()
+ * revokes every tag of the disk the same way after the queue has drained, so
+ * no mapping outlives the device.
  */
 
 /* per-CPU IO counters */
@@ -55,6 +58,7 @@ struct blk_dma_tag_index {
  * @lock: serialises map, unmap, revocation and @index updates
  * @tags: live tags
  * @nr_tags: entries in @tags
+ * @retiring: tags being unmapped, waiting for their IO without @lock
  * @index: @tags sorted for lookup, or NULL when there are none
  * @mode: enum blk_dma_premap
  * @dead: del_gendisk() has run: no new tags
@@ -69,6 +73,7 @@ struct blk_dma_tag_disk {
 	struct mutex lock;	/* map, unmap, revoke, index updates */
 	struct list_head tags;
 	unsigned int nr_tags;
+	struct list_head retiring;
 	struct blk_dma_tag_index __rcu *index;
 	int mode;
 	bool dead;
@@ -275,10 +280,12 @@ static int blk_dma_tag_add_member(struct block_device *bdev, void *data)
 
 /*
  * A member table for @tag's disk as its driver lists the members now, with
- * the tags of @old (if any) for members that stay.
+ * the tags of @old (if any) for members that stay, unless their device went
+ * away (revoked). New members are mapped when @map_new, else left empty.
  */
 static struct blk_dma_tag_members *
-blk_dma_tag_fan_out(struct blk_dma_tag *tag, struct blk_dma_tag_members *old)
+blk_dma_tag_fan_out(struct blk_dma_tag *tag, struct blk_dma_tag_members *old,
+		    bool map_new)
 {
 	struct blk_dma_tag_member_list l = {};
 	struct blk_dma_tag_members *t = NULL;
@@ -296,9 +303,10 @@ blk_dma_tag_fan_out(struct blk_dma_tag *tag, struct blk_dma_tag_members *old)
 
 		t->m[i].disk = l.bdev[i]->bd_disk;
 		for (j = 0; old && j < old->nr; j++)
-			if (old->m[j].disk == t->m[i].disk)
+			if (old->m[j].disk == t->m[i].disk &&
+			    old->m[j].tag && !READ_ONCE(old->m[j].tag->revoked))
 				mt = old->m[j].tag;
-		if (!mt) {
+		if (!mt && map_new) {
 			mt = __blk_dma_tag_map(l.bdev[i], tag->bvec,
 					       tag->nr_bvecs, tag->depth + 1);
 			if (IS_ERR(mt))
@@ -337,7 +345,7 @@ static void blk_dma_tag_drop_table(struct blk_dma_tag_members *old,
 /* the composite "driver map": fan out; -EOPNOTSUPP if no member mapped */
 static int blk_dma_tag_map_members(struct blk_dma_tag *tag)
 {
-	struct blk_dma_tag_members *t = blk_dma_tag_fan_out(tag, NULL);
+	struct blk_dma_tag_members *t = blk_dma_tag_fan_out(tag, NULL, true);
 	unsigned int i;
 
 	if (!t)
@@ -368,7 +376,8 @@ static void blk_dma_tag_unmap_members(struct blk_dma_tag *tag)
  * @member: the disk the bio is being submitted to
  *
  * Counts the IO on @tag's disk as premapped when @member has a tag, as a
- * fallback otherwise.
+ * fallback otherwise. A member tag that its device revoked (the device is
+ * going away) counts as none.
  *
  * Context: the submit path; does not sleep.
  * Return: @member's tag in @tag's table, or NULL.
@@ -385,6 +394,8 @@ struct blk_dma_tag *blk_dma_tag_translate(struct blk_dma_tag *tag,
 	for (i = 0; t && i < t->nr; i++) {
 		if (t->m[i].disk == member) {
 			mt = t->m[i].tag;
+			if (mt && READ_ONCE(mt->revoked))
+				mt = NULL;
 			break;
 		}
 	}
@@ -402,50 +413,87 @@ blk_dma_tag_table(struct blk_dma_tag_disk *dt, struct blk_dma_tag *tag)
 					 lockdep_is_held(&dt->lock));
 }
 
+/* @a and @b name the same member tags in the same order */
+static bool blk_dma_tag_same_table(struct blk_dma_tag_members *a,
+				   struct blk_dma_tag_members *b)
+{
+	if (!a || !b)
+		return a == b;
+	return a->nr == b->nr && !memcmp(a->m, b->m, a->nr * sizeof(a->m[0]));
+}
+
+/*
+ * Give each composite tag on @list a table for the members now; leave the
+ * tables it replaces in ->stale. Return true when there is any.
+ */
+static bool blk_dma_tag_remap_list(struct blk_dma_tag_disk *dt,
+				   struct list_head *list, bool map_new)
+{
+	struct blk_dma_tag *tag;
+	bool stale = false;
+
+	list_for_each_entry(tag, list, node) {
+		struct blk_dma_tag_members *prev = blk_dma_tag_table(dt, tag);
+		struct blk_dma_tag_members *t;
+
+		t = blk_dma_tag_fan_out(tag, prev, map_new);
+		if (t && blk_dma_tag_same_table(t, prev)) {
+			kfree(t);
+			continue;
+		}
+		/* without memory, no table: plain IO, nothing stale */
+		rcu_assign_pointer(tag->members, t);
+		tag->stale = prev;
+		stale |= !!prev;
+		dt->remaps++;
+	}
+	return stale;
+}
+
+/* after a grace period: unmap what the new tables no longer name */
+static void blk_dma_tag_drop_stale(struct blk_dma_tag_disk *dt,
+				   struct list_head *list)
+{
+	struct blk_dma_tag *tag;
+
+	list_for_each_entry(tag, list, node) {
+		blk_dma_tag_drop_table(tag->stale, blk_dma_tag_table(dt, tag));
+		tag->stale = NULL;
+	}
+}
+
 /**
  * blk_dma_tag_members_changed() - a stacking disk changed its members
- * @disk: the disk; no IO is in flight on it (dm: suspended)
+ * @disk: the disk
  *
  * Rebuilds the member table of every composite tag of @disk: members that
  * stay keep their mapping, new members are mapped (those that cannot get
- * plain IO), and the mappings of members that left are undone. Call it
- * before letting go of the old members.
+ * plain IO), and the mappings of members that left are undone. Tags being
+ * unmapped only lose members. A call that changes nothing costs no grace
+ * period and counts no remap.
  *
- * Context: process context, may sleep.
+ * IO may be in flight, but none to a member that leaves (dm: the table swap
+ * happens suspended; md: a device leaves its personality at nr_pending == 0).
+ * Call it before letting go of the old members.
+ *
+ * Context: process context, may sleep; never from a thread that IO on @disk
+ * waits for (the driver's own thread), as it takes the disk's tag lock.
  */
 void blk_dma_tag_members_changed(struct gendisk *disk)
 {
 	struct blk_dma_tag_disk *dt = disk->dma_tag;
-	struct blk_dma_tag_members **old;
-	struct blk_dma_tag *tag;
-	unsigned int i = 0;
+	bool stale;
 
 	if (!dt || !disk->fops->dma_tag_ops->members)
 		return;
 	mutex_lock(&dt->lock);
-	old = kcalloc(dt->nr_tags, sizeof(*old), GFP_KERNEL);
-	list_for_each_entry(tag, &dt->tags, node) {
-		struct blk_dma_tag_members *prev;
-
-		prev = blk_dma_tag_table(dt, tag);
-		/* without memory, no table: plain IO, nothing stale */
-		rcu_assign_pointer(tag->members, blk_dma_tag_fan_out(tag, prev));
-		dt->remaps++;
-		if (old) {
-			old[i++] = prev;
-			continue;
-		}
-		synchronize_rcu();
-		blk_dma_tag_drop_table(prev, blk_dma_tag_table(dt, tag));
-	}
-	if (old) {
+	stale = blk_dma_tag_remap_list(dt, &dt->tags, true);
+	stale |= blk_dma_tag_remap_list(dt, &dt->retiring, false);
+	if (stale) {
 		/* bios being translated may still read the old tables */
 		synchronize_rcu();
-		i = 0;
-		list_for_each_entry(tag, &dt->tags, node)
-			blk_dma_tag_drop_table(old[i++],
-					       blk_dma_tag_table(dt, tag));
-		kfree(old);
+		blk_dma_tag_drop_stale(dt, &dt->tags);
+		blk_dma_tag_drop_stale(dt, &dt->retiring);
 	}
 	mutex_unlock(&dt->lock);
 }
@@ -455,18 +503,18 @@ static void blk_dma_tag_users_gone(struct percpu_ref *ref)
 {
 	struct blk_dma_tag *tag = container_of(ref, struct blk_dma_tag, users);
 
-	complete(&tag->drained);
+	complete_all(&tag->drained);
 }
 
 /*
- * Take @tag out of its disk and wait for its IO; then the driver unmaps it.
- * @dt->lock held: the driver's unmap never races with del_gendisk().
+ * Take @tag out of its disk's lookups and stop new IO from taking it; its
+ * IO drains from then on. @dt->lock held.
  */
-static void blk_dma_tag_retire(struct blk_dma_tag_disk *dt,
-			       struct blk_dma_tag *tag)
+static void blk_dma_tag_stop(struct blk_dma_tag_disk *dt,
+			     struct blk_dma_tag *tag)
 {
 	lockdep_assert_held(&dt->lock);
-	list_del_init(&tag->node);
+	list_move_tail(&tag->node, &dt->retiring);
 	dt->nr_tags--;
 	blk_dma_tag_reindex(dt);
 	/*
@@ -475,7 +523,17 @@ static void blk_dma_tag_retire(struct blk_dma_tag_disk *dt,
 	 * fires nobody can reach the tag any more.
 	 */
 	percpu_ref_kill(&tag->users);
-	wait_for_completion(&tag->drained);
+}
+
+/*
+ * The IO of a stopped @tag has drained: the driver unmaps it. @dt->lock held,
+ * so the driver's unmap never races with del_gendisk().
+ */
+static void blk_dma_tag_finish(struct blk_dma_tag_disk *dt,
+			       struct blk_dma_tag *tag)
+{
+	lockdep_assert_held(&dt->lock);
+	list_del_init(&tag->node);
 	percpu_ref_exit(&tag->users);
 	if (tag->kind == BLK_DMA_TAG_COMPOSITE)
 		blk_dma_tag_unmap_members(tag);
@@ -582,9 +640,9 @@ out_free:
  * blk_dma_tag_unmap() - undo blk_dma_tag_map() and free the tag
  * @tag: the tag; NULL is ignored
  *
- * Waits for IO that carries the tag. The caller keeps the disk alive (an
- * open block device) and the buffer unchanged until this returns. A tag the
- * disk revoked on removal is only freed.
+ * Waits for IO that carries the tag, without holding the disk's tag lock. The
+ * caller keeps the disk alive (an open block device) and the buffer unchanged
+ * until this returns. A tag the disk revoked on removal is only freed.
  *
  * Context: process context, may sleep.
  */
@@ -596,8 +654,17 @@ void blk_dma_tag_unmap(struct blk_dma_tag *tag)
 		return;
 	dt = tag->disk->dma_tag;
 	mutex_lock_nested(&dt->lock, tag->depth);
+	if (tag->revoked)
+		goto out;
+	blk_dma_tag_stop(dt, tag);
+	mutex_unlock(&dt->lock);
+	/* without the lock: see "premapping on a block device" above */
+	wait_for_completion(&tag->drained);
+	mutex_lock_nested(&dt->lock, tag->depth);
+	/* del_gendisk() may have finished it meanwhile */
 	if (!tag->revoked)
-		blk_dma_tag_retire(dt, tag);
+		blk_dma_tag_finish(dt, tag);
+out:
 	mutex_unlock(&dt->lock);
 	blk_dma_tag_free(tag);
 }
@@ -641,6 +708,7 @@ int blk_dma_tag_add_disk(struct gendisk *disk)
 	}
 	mutex_init(&dt->lock);
 	INIT_LIST_HEAD(&dt->tags);
+	INIT_LIST_HEAD(&dt->retiring);
 	dt->mode = BLK_DMA_PREMAP_ON;
 	dt->max_mapped_bytes = BLK_DMA_TAG_DEFAULT_MAX_BYTES;
 	disk->dma_tag = dt;
@@ -667,9 +735,14 @@ void blk_dma_tag_del_disk(struct gendisk *disk)
 	mutex_lock(&dt->lock);
 	dt->dead = true;
 	while ((tag = list_first_entry_or_null(&dt->tags, struct blk_dma_tag,
-					       node))) {
-		blk_dma_tag_retire(dt, tag);
-		tag->revoked = true;
+					       node)))
+		blk_dma_tag_stop(dt, tag);
+	/* no IO is left on the disk; tags unmapped by their owners included */
+	while ((tag = list_first_entry_or_null(&dt->retiring,
+					       struct blk_dma_tag, node))) {
+		wait_for_completion(&tag->drained);
+		blk_dma_tag_finish(dt, tag);
+		WRITE_ONCE(tag->revoked, true);
 	}
 	mutex_unlock(&dt->lock);
 }
@@ -685,7 +758,7 @@ void blk_dma_tag_release_disk(struct gendisk *disk)
 
 	if (!dt)
 		return;
-	WARN_ON_ONCE(!list_empty(&dt->tags));
+	WARN_ON_ONCE(!list_empty(&dt->tags) || !list_empty(&dt->retiring));
 	kvfree(rcu_dereference_protected(dt->index, true));
 	free_percpu(dt->stats);
 	kfree(dt);

@@ -752,6 +752,113 @@ static void stack_retire_waits_for_io(struct kunit *test)
 	bio_uninit(&bio);
 }
 
+static void stack_unchanged_keeps_tables(struct kunit *test)
+{
+	struct stack_fixture *f = test->priv;
+	struct blk_dma_tag *tag;
+	void *table;
+
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
+	table = rcu_access_pointer(tag->members);
+	/* the same members again: nothing is rebuilt, mapped or unmapped */
+	blk_dma_tag_members_changed(&f->top);
+	KUNIT_EXPECT_PTR_EQ(test, rcu_access_pointer(tag->members), table);
+	KUNIT_EXPECT_EQ(test, leaf_maps(f, 0) + leaf_maps(f, 1), 2);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0) + leaf_unmaps(f, 1), 0);
+	blk_dma_tag_unmap(tag);
+}
+
+static void stack_revoked_member(struct kunit *test)
+{
+	struct stack_fixture *f = test->priv;
+	struct blk_dma_tag *tag;
+
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
+	/* member 1 is removed under the stack (NVMe surprise removal) */
+	blk_dma_tag_del_disk(&f->leaf[1].disk);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 1), 1);
+	KUNIT_EXPECT_NULL(test, blk_dma_tag_translate(tag, &f->leaf[1].disk));
+	KUNIT_EXPECT_NOT_NULL(test, blk_dma_tag_translate(tag, &f->leaf[0].disk));
+	/* still listed: the stack tries again, the member says -ENODEV */
+	blk_dma_tag_members_changed(&f->top);
+	KUNIT_EXPECT_NULL(test, blk_dma_tag_translate(tag, &f->leaf[1].disk));
+	/* the stacking driver lets it go */
+	f->nr_members = 1;
+	blk_dma_tag_members_changed(&f->top);
+	blk_dma_tag_unmap(tag);
+	KUNIT_EXPECT_EQ(test, leaf_maps(f, 0), leaf_unmaps(f, 0));
+	KUNIT_EXPECT_EQ(test, leaf_maps(f, 1), 1);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 1), 1);
+}
+
+struct changer {
+	struct gendisk *disk;
+	struct completion done;
+};
+
+static int change_thread(void *data)
+{
+	struct changer *c = data;
+
+	blk_dma_tag_members_changed(c->disk);
+	complete(&c->done);
+	return 0;
+}
+
+/*
+ * A tag waiting for its IO in blk_dma_tag_unmap() must not hold up a
+ * membership change (md changes members while IO is in flight, and that IO
+ * may need md's thread): members that leave are unmapped at once, new ones
+ * are not mapped for it, the rest goes when the IO ends.
+ */
+static void stack_unmap_lets_members_change(struct kunit *test)
+{
+	struct stack_fixture *f = test->priv;
+	struct changer c = { .disk = &f->top };
+	unsigned long changed;
+	struct task_struct *t;
+	struct blk_dma_tag *got;
+	struct unmapper u;
+	struct bio bio;
+
+	u.tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(u.tag));
+	init_completion(&u.done);
+	init_completion(&c.done);
+	bio_init(&bio, NULL, NULL, 0, REQ_OP_READ);
+	bio.bi_bdev = &f->top_bdev;
+	bio.bi_io_vec = f->bvec;
+	bio.bi_vcnt = 4;
+	bio.bi_iter.bi_size = 4 * PAGE_SIZE;
+	bio_set_flag(&bio, BIO_NO_PAGE_REF);
+	got = blk_dma_tag_attach(&bio);
+	KUNIT_ASSERT_PTR_EQ(test, got, u.tag);
+
+	t = kthread_run(unmap_thread, &u, "dma-tag-unmap");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&u.done, HZ / 10),
+			0UL);
+	/* {0, 1} -> {1, 2} while the unmap waits for the IO */
+	f->members[0] = &f->leaf[2].bdev;
+	t = kthread_run(change_thread, &c, "dma-tag-change");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	changed = wait_for_completion_timeout(&c.done, 10 * HZ);
+	KUNIT_EXPECT_NE(test, changed, 0UL);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0), 1);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 1), 0);
+	KUNIT_EXPECT_EQ(test, leaf_maps(f, 2), 0);
+	blk_dma_tag_put(got);
+	KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&u.done, 10 * HZ),
+			0UL);
+	/* had the change waited for the unmap, it could only end now */
+	if (!changed)
+		wait_for_completion(&c.done);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 1), 1);
+	bio_uninit(&bio);
+}
+
 static struct kunit_case blk_dma_tag_stack_cases[] = {
 	KUNIT_CASE(stack_build_and_translate),
 	KUNIT_CASE(stack_prep_translates),
@@ -759,6 +866,9 @@ static struct kunit_case blk_dma_tag_stack_cases[] = {
 	KUNIT_CASE(stack_partitions_share),
 	KUNIT_CASE(stack_members_changed),
 	KUNIT_CASE(stack_retire_waits_for_io),
+	KUNIT_CASE(stack_unchanged_keeps_tables),
+	KUNIT_CASE(stack_revoked_member),
+	KUNIT_CASE(stack_unmap_lets_members_change),
 	{}
 };
 

@@ -5,7 +5,8 @@
 #   1. host: tests/host/*.sh (the harness's own logic, no VM)
 #   2. kunit: boot the kernel once, parse the KTAP of the KUnit suites
 #   3. vm: each tests/vm/NAME.sh in a freshly booted guest with fresh disks,
-#      under the timeout its "# timeout: N" line gives
+#      under the timeout its "# timeout: N" line gives, with the NVMe
+#      controllers its "# disks: N" line asks for (default 4)
 # Expects out/bzImage and out/initramfs.cpio.gz (the Makefile builds them).
 #
 # Environment: TESTS="NAME..." runs only those VM tests; IOMMU=strict (default),
@@ -81,8 +82,10 @@ phase_vm() {
 			continue
 		fi
 		timeout=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$t" | head -n 1)
+		disks=$(sed -n 's/^# disks: *\([0-9]*\).*/\1/p' "$t" | head -n 1)
 		t0=$(date +%s)
-		vm_run "$runs/$name" "${timeout:-300}" --run "test:$name" --iommu "$IOMMU" $kernel_args
+		vm_run "$runs/$name" "${timeout:-300}" --run "test:$name" --iommu "$IOMMU" \
+			--disks "${disks:-4}" $kernel_args
 		for f in console ctl host; do
 			cp "$runs/$name/$f.log" "$logs/$name.$f.log"
 		done

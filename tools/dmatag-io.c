@@ -3,6 +3,7 @@
  * dmatag-io: premapped (DMA-tagged) io_uring IO on a block device.
  *
  *   dmatag-io verify DEV [--plain] [--buf-size BYTES] [--writes-plain]
+ *		[--min-share PCT]
  *	Register two buffers (one page-aligned, one starting 1536 bytes into
  *	a page) and DEV, premap them (unless --plain), then for IO sizes
  *	512 B .. 1 MiB at many buffer offsets (misaligned starts, IOs that
@@ -10,10 +11,13 @@
  *	O_DIRECT pread, and write with pwrite and read back with READ_FIXED.
  *	Every byte is compared. The device's premapped_ios must grow by at
  *	least the number of fixed IOs (half of them with --writes-plain: a
- *	stack such as dm mirror writes through copies) with no fallback.
- *   dmatag-io load DEV [--plain] [--ios N] [--bs BYTES] [--qd N]
+ *	stack such as dm mirror writes through copies; PCT percent with
+ *	--min-share: md raid5 premaps only the reads inside one chunk) with
+ *	no fallback.
+ *   dmatag-io load DEV [--plain] [--write] [--ios N] [--bs BYTES] [--qd N]
  *		[--profile FILE]
- *	Random READ_FIXED IOs at queue depth N. With --profile, write 1 to
+ *	Random READ_FIXED IOs at queue depth N (WRITE_FIXED with --write,
+ *	in the first 64 MiB of DEV). With --profile, write 1 to
  *	FILE (the ftrace function profiler switch) once the buffers are
  *	premapped and 0 when the IO is done, so that only the IO is counted.
  *   dmatag-io errnos DEV [--unsupported DEV2] [--regular FILE]
@@ -340,7 +344,7 @@ static int verify_one(struct setup *s, int b, size_t boff, unsigned int size,
 	return 0;
 }
 
-static int cmd_verify(int premap, size_t buf_len, int writes_plain)
+static int cmd_verify(int premap, size_t buf_len, unsigned int min_share)
 {
 	static const unsigned int sizes[] = {
 		512, 4096, 8192, 12288, 65536, 131072, 524288, 1048576,
@@ -415,8 +419,7 @@ static int cmd_verify(int premap, size_t buf_len, int writes_plain)
 	       fixed, pm1 - pm0, fb1 - fb0);
 	if (premap) {
 		/* a request may be split: at least one premapped per IO */
-		if (pm1 - pm0 >= (writes_plain ? fixed / 2 : fixed) &&
-		    fb1 == fb0)
+		if ((pm1 - pm0) * 100 >= fixed * min_share && fb1 == fb0)
 			ok("counters-premapped");
 		else
 			fail("counters-premapped",
@@ -450,8 +453,8 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int cmd_load(int premap, unsigned long ios, unsigned int bs,
-		    unsigned int qd, const char *profile)
+static int cmd_load(int premap, int write, unsigned long ios,
+		    unsigned int bs, unsigned int qd, const char *profile)
 {
 	struct io_uring ring;
 	struct iovec *iov;
@@ -462,10 +465,13 @@ static int cmd_load(int premap, unsigned long ios, unsigned int bs,
 	unsigned int i;
 	int fd, ret;
 
-	fd = open(dev_path, O_RDONLY | O_DIRECT);
+	fd = open(dev_path, (write ? O_RDWR : O_RDONLY) | O_DIRECT);
 	if (fd < 0)
 		die(dev_path, errno);
 	size = dev_size(fd);
+	/* writes stay clear of what other tests keep past 64 MiB */
+	if (write && size > 64 * MIB)
+		size = 64 * MIB;
 	blocks = size / bs;
 	ret = io_uring_queue_init(qd, &ring, 0);
 	if (ret)
@@ -496,9 +502,18 @@ static int cmd_load(int premap, unsigned long ios, unsigned int bs,
 			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 			unsigned int slot = free_slots[--nr_free];
 
-			io_uring_prep_read_fixed(sqe, 0, iov[slot].iov_base,
-						 bs, (rnd() % blocks) * bs,
-						 slot);
+			if (write)
+				io_uring_prep_write_fixed(sqe, 0,
+							  iov[slot].iov_base,
+							  bs,
+							  (rnd() % blocks) * bs,
+							  slot);
+			else
+				io_uring_prep_read_fixed(sqe, 0,
+							 iov[slot].iov_base,
+							 bs,
+							 (rnd() % blocks) * bs,
+							 slot);
 			sqe->flags |= IOSQE_FIXED_FILE;
 			sqe->user_data = slot;
 			submitted++;
@@ -521,8 +536,9 @@ static int cmd_load(int premap, unsigned long ios, unsigned int bs,
 	t1 = now();
 	if (profile)
 		write_file(profile, "0");
-	printf("load %s ios=%lu errors=%lu iops=%.0f\n",
-	       premap ? "premapped" : "plain", done, errors,
+	printf("load %s %s ios=%lu errors=%lu iops=%.0f\n",
+	       premap ? "premapped" : "plain", write ? "write" : "read", done,
+	       errors,
 	       done / (t1 - t0));
 	if (errors)
 		fail("load", "%lu IOs failed", errors);
@@ -892,7 +908,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: dmatag-io verify DEV [--plain] [--buf-size BYTES] [--writes-plain]\n"
-		"       dmatag-io load DEV [--plain] [--ios N] [--bs BYTES] [--qd N] [--profile FILE]\n"
+		"                 [--min-share PCT]\n"
+		"       dmatag-io load DEV [--plain] [--write] [--ios N] [--bs BYTES] [--qd N]\n"
+		"                 [--profile FILE]\n"
 		"       dmatag-io errnos DEV [--unsupported DEV2] [--regular FILE]\n"
 		"       dmatag-io inflight DEV\n"
 		"       dmatag-io map DEV [--expect ERRNO]\n"
@@ -905,8 +923,8 @@ int main(int argc, char **argv)
 	const char *cmd, *profile = NULL, *unsupported = NULL, *regular = NULL;
 	size_t buf_len = 5 * MIB;
 	unsigned long ios = 4096;
-	unsigned int bs = 4096, qd = 8, seconds = 120, want = 0;
-	int premap = 1, writes_plain = 0, i;
+	unsigned int bs = 4096, qd = 8, seconds = 120, want = 0, share = 100;
+	int premap = 1, write = 0, i;
 
 	if (argc < 3)
 		usage();
@@ -921,7 +939,11 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (!strcmp(a, "--writes-plain")) {
-			writes_plain = 1;
+			share = 50;
+			continue;
+		}
+		if (!strcmp(a, "--write")) {
+			write = 1;
 			continue;
 		}
 		if (!v)
@@ -934,6 +956,8 @@ int main(int argc, char **argv)
 			bs = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--qd"))
 			qd = strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--min-share"))
+			share = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--expect"))
 			want = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--seconds"))
@@ -952,9 +976,9 @@ int main(int argc, char **argv)
 	find_sysdir(dev_path);
 	print_counters("before");
 	if (!strcmp(cmd, "verify"))
-		cmd_verify(premap, buf_len, writes_plain);
+		cmd_verify(premap, buf_len, share);
 	else if (!strcmp(cmd, "load"))
-		cmd_load(premap, ios, bs, qd, profile);
+		cmd_load(premap, write, ios, bs, qd, profile);
 	else if (!strcmp(cmd, "errnos"))
 		cmd_errnos(unsupported, regular);
 	else if (!strcmp(cmd, "inflight"))

@@ -60,12 +60,14 @@ enum blk_dma_premap {
  * @members: composite tags: the member table (RCU), see blk-dma-tag-disk.c.
  * @depth: 0 for a tag made for its owner, n + 1 for a member tag of a tag of
  *	depth n (the lock nesting level of its disk).
- * @node: entry in the device's list of live tags.
+ * @node: entry in the device's list of live tags (or of tags being unmapped).
  * @users: one reference per IO that carries the tag, plus the initial one;
  *	unmapping kills it and waits for @drained.
  * @drained: completed when the last IO carrying the tag has completed.
  * @revoked: the device went away and unmapped the buffer; only freeing is
  *	left to the owner.
+ * @stale: composite tags: the member table replaced by the last membership
+ *	change, unmapped after a grace period (under the disk's tag lock).
  *
  * The caller that makes a tag (io_uring) keeps the buffer alive until it
  * unmaps the tag. In-flight IO is accounted in @users, so unmapping waits
@@ -84,6 +86,7 @@ struct blk_dma_tag {
 	struct percpu_ref users;
 	struct completion drained;
 	bool revoked;
+	struct blk_dma_tag_members *stale;
 };
 
 /* called by a stacking driver's ->members for each member device */

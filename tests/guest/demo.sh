@@ -58,24 +58,39 @@ dm_remove str
 say "mdadm --create md0: raid10, 4 x NVMe"
 md_create md0 10 "/dev/$n0" "/dev/$n1" "/dev/$n2" "/dev/$n3" -- --size=256M || failed=1
 cat /proc/mdstat
-measure "md raid10 (4 NVMe)" /dev/md0
+measure "md raid10 (4 NVMe)" /dev/md0 md0
 
 say "== per-IO DMA work, 4 KiB random reads (function profiler counts / fio IOs)"
 cat "$TABLE"
 
-say "== md hot-swap under fio verify: --fail $n1, --remove, --add $n4"
+say "== md hot-swap under fio verify, premapped (auto): --fail $n1, --remove, --add $n4"
 ref_write /dev/md0 || failed=1
+premap_mode md0 auto
+r0=$(dma_tag md0 remaps)
 bg_verify_start demo /dev/md0
 sleep 3
+c=$(share md0)
 mdadm /dev/md0 --fail "/dev/$n1" && md_show md0 "failed $n1"
-mdadm /dev/md0 --remove "/dev/$n1" && md_show md0 "removed $n1"
+wait_for 30 mdadm /dev/md0 --remove "/dev/$n1" && md_show md0 "removed $n1"
+share_at_least "premapped share while healthy" md0 "$c" 0
+say "$n1 after removal: mapped_bytes=$(dma_tag "$n1" mapped_bytes)"
 grep -A2 '^md0' /proc/mdstat
+c=$(share md0)
+sleep 3
+share_at_least "premapped share while degraded" md0 "$c" 0
+c=$(share md0)
 mdadm /dev/md0 --add "/dev/$n4" && md_show md0 "added $n4"
 grep -A3 '^md0' /proc/mdstat
 md_recover md0 || failed=1
+share_at_least "premapped share while recovering" md0 "$c" 0
 grep -A2 '^md0' /proc/mdstat
+c=$(share md0)
+sleep 3
+share_at_least "premapped share after recovery" md0 "$c" 0
+say "md0 remaps: +$(($(dma_tag md0 remaps) - r0)); $n4: maps=$(dma_tag "$n4" maps) mapped_bytes=$(dma_tag "$n4" mapped_bytes)"
 bg_verify_stop demo || failed=1
 ref_verify /dev/md0 || failed=1
+premap_mode md0 on
 mdadm --stop /dev/md0
 if [ "$failed" -eq 0 ]; then say "== demo: OK"; else say "== demo: FAILED"; fi
 exit "$failed"

@@ -397,3 +397,40 @@ premap_stack() {
 	premap_mode "$disk" on
 	check "$label-no-leak" no_leak "$disk"
 }
+
+# --- premapped IO under changing members ----------------------------------
+# bg_fio NAME DEV SECONDS: stock fio write+verify for SECONDS in the background
+bg_fio() {
+	fio --name="$1" --filename="$2" $FIO_URING --iodepth=8 --rw=randwrite \
+		--bs=4k --size=32M --verify=crc32c --verify_backlog=256 \
+		--verify_fatal=1 --time_based --runtime="$3" >"/tmp/fio-$1.log" 2>&1 &
+	BG_PID=$!
+}
+
+bg_fio_ok() { # bg_fio_ok NAME: the background fio ended without an error
+	wait "$BG_PID" || { tail -n 20 "/tmp/fio-$1.log"; return 1; }
+	grep -q 'err= 0' "/tmp/fio-$1.log" || { tail -n 20 "/tmp/fio-$1.log"; return 1; }
+	say "fio $1: $(grep -o 'IOPS=[^,]*' "/tmp/fio-$1.log" | tr '\n' ' ')verified"
+}
+
+# share DISK: "premapped fallback" counters of DISK
+share() {
+	echo "$(dma_tag "$1" premapped_ios) $(dma_tag "$1" fallback_ios)"
+}
+
+# window LABEL DISK BEFORE: log the counters' growth since BEFORE; fail if
+# any IO fell back or none was premapped
+window() {
+	set -- "$1" "$2" $3 $(share "$2")
+	say "$1: premapped +$(($5 - $3)) fallback +$(($6 - $4))"
+	[ $(($5 - $3)) -gt 0 ] && [ "$6" -eq "$4" ]
+}
+
+# share_at_least LABEL DISK BEFORE PCT: log the counters' growth since
+# BEFORE; fail unless IO was premapped and at least PCT percent of it
+share_at_least() {
+	set -- "$1" "$2" $3 "$4" $(share "$2")
+	say "$1: premapped +$(($6 - $3)) fallback +$(($7 - $4))"
+	[ $(($6 - $3)) -gt 0 ] && [ $((($6 - $3) * 100)) -ge $((($6 - $3 + $7 - $4) * $5)) ]
+}
+

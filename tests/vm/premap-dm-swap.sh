@@ -14,33 +14,6 @@
 n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2) n3=$(nvme_ns_of nv3)
 S=65536	# 32 MiB
 
-# bg_fio NAME DEV SECONDS: stock fio write+verify for SECONDS in the background
-bg_fio() {
-	fio --name="$1" --filename="$2" $FIO_URING --iodepth=8 --rw=randwrite \
-		--bs=4k --size=32M --verify=crc32c --verify_backlog=256 \
-		--verify_fatal=1 --time_based --runtime="$3" >"/tmp/fio-$1.log" 2>&1 &
-	BG_PID=$!
-}
-
-bg_fio_ok() { # bg_fio_ok NAME: the background fio ended without an error
-	wait "$BG_PID" || { tail -n 20 "/tmp/fio-$1.log"; return 1; }
-	grep -q 'err= 0' "/tmp/fio-$1.log" || { tail -n 20 "/tmp/fio-$1.log"; return 1; }
-	say "fio $1: $(grep -o 'IOPS=[^,]*' "/tmp/fio-$1.log" | tr '\n' ' ')verified"
-}
-
-# share DISK: "premapped fallback" counters of DISK
-share() {
-	echo "$(dma_tag "$1" premapped_ios) $(dma_tag "$1" fallback_ios)"
-}
-
-# window LABEL DISK BEFORE: log the counters' growth since BEFORE; fail if
-# any IO fell back or none was premapped
-window() {
-	set -- "$1" "$2" $3 $(share "$2")
-	say "$1: premapped +$(($5 - $3)) fallback +$(($6 - $4))"
-	[ $(($5 - $3)) -gt 0 ] && [ "$6" -eq "$4" ]
-}
-
 # move NAME FROM TO: suspend, copy the 32 MiB, reload onto TO, resume
 move() {
 	dm suspend "$1" &&
