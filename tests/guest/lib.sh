@@ -373,14 +373,17 @@ dm_disk() {
 	DM_DISABLE_UDEV=1 dmsetup info -c --noheadings -o blkdevname "$1"
 }
 
-# premap_stack LABEL DEV DISK [--writes-plain]: premapped IO on a stacked
-# device: dmatag-io verify (explicit map), per-IO counts 0/0/0 for random
-# reads (and 1 map per IO for the same reads plain), and stock fio verify in
-# auto mode with the counters of DISK
+# premap_stack LABEL DEV DISK [dmatag-io verify ARGS]: premapped IO on a
+# stacked device: dmatag-io verify (explicit map), per-IO counts 0/0/0 for
+# random reads (and 1 map per IO for the same reads plain), and stock fio
+# verify in auto mode with the counters of DISK. $SETTLE (a command), when
+# set, runs before the counts: md writes its superblock from its own pages
+# when the array turns clean after the writes of the verify.
 premap_stack() {
 	local label=$1 dev=$2 disk=$3 pm0 fb0
 	shift 3
 	tool_cases "$label-verify" dmatag-io verify "$dev" "$@"
+	[ -z "${SETTLE:-}" ] || check "$label-settle" $SETTLE
 	check "$label-count-run" load_count "$label" "$dev"
 	check "$label-map-0" near "$LC_MAP" 0
 	check "$label-unmap-0" near "$LC_UNMAP" 0

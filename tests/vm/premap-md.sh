@@ -13,6 +13,10 @@
 n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2) n3=$(nvme_ns_of nv3)
 all="/dev/$n0 /dev/$n1 /dev/$n2 /dev/$n3"
 
+# md0 clean: its superblock is written, reads will not write it again
+md_clean() { wait_for 10 grep -qx clean /sys/block/md0/md/array_state; }
+SETTLE=md_clean
+
 md_gone() { # md_gone MD DEVS...: stop MD and wipe its members' superblocks
 	local md=$1
 	shift
