@@ -19,7 +19,7 @@ check create md_create md0 1 "/dev/$n0" "/dev/$n1" -- --size=128M
 check ref-write ref_write /dev/md0
 premap_mode md0 auto
 r0=$(dma_tag md0 remaps)
-bg_fio rm /dev/md0 60
+bg_fio rm /dev/md0 45
 sleep 3
 c0=$(share md0)
 sleep 3

@@ -26,7 +26,7 @@ check r1-create md_create md0 1 "/dev/$n0" "/dev/$n1" -- --size=128M
 check r1-ref-write ref_write /dev/md0
 premap_mode md0 auto
 r0=$(dma_tag md0 remaps) m2=$(dma_tag "$n2" maps)
-bg_fio r1 /dev/md0 60
+bg_fio r1 /dev/md0 30
 sleep 3
 c0=$(share md0)
 sleep 3
@@ -57,7 +57,7 @@ mdadm --zero-superblock "/dev/$n0" "/dev/$n1" "/dev/$n2"
 check r10-create md_create md1 10 "/dev/$n0" "/dev/$n1" "/dev/$n2" "/dev/$n3" -- --size=128M
 premap_mode md1 auto
 r0=$(dma_tag md1 remaps) m4=$(dma_tag "$n4" maps)
-bg_fio r10 /dev/md1 60
+bg_fio r10 /dev/md1 30
 sleep 3
 c0=$(share md1)
 check r10-spare mdadm /dev/md1 --add "/dev/$n4"
@@ -83,7 +83,7 @@ check nested-dm-create dm_create top "0 $(sectors md1) linear /dev/md1 0"
 top=$(dm_disk top)
 premap_mode "$top" auto
 r0=$(dma_tag md1 remaps) m1=$(dma_tag "$n1" maps)
-bg_fio nested /dev/mapper/top 60
+bg_fio nested /dev/mapper/top 30
 sleep 3
 c0=$(share "$top")
 sleep 3
