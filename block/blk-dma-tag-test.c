@@ -425,18 +425,31 @@ static void disk_attach_finds_own_buffer(struct kunit *test)
 	bio_uninit(&bio);
 }
 
-struct unmapper {
-	struct blk_dma_tag *tag;
+/* a call made in a kthread, so that the test sees whether it blocks */
+struct worker {
+	void (*fn)(struct worker *w);
+	struct blk_dma_tag *tag;	/* do_unmap */
+	struct gendisk *disk;		/* do_change */
 	struct completion done;
 };
 
-static int unmap_thread(void *data)
+static int worker_thread(void *data)
 {
-	struct unmapper *u = data;
+	struct worker *w = data;
 
-	blk_dma_tag_unmap(u->tag);
-	complete(&u->done);
+	w->fn(w);
+	complete(&w->done);
 	return 0;
+}
+
+static void do_unmap(struct worker *w)
+{
+	blk_dma_tag_unmap(w->tag);
+}
+
+static void do_change(struct worker *w)
+{
+	blk_dma_tag_members_changed(w->disk);
 }
 
 /*
@@ -444,12 +457,12 @@ static int unmap_thread(void *data)
  * @a and @b (may be NULL) must not move until the reference is put, and the
  * unmap must then finish.
  */
-static void unmap_during_io(struct kunit *test, struct unmapper *u,
+static void unmap_during_io(struct kunit *test, struct worker *u,
 			    struct blk_dma_tag *io_ref, atomic_t *a, atomic_t *b)
 {
 	struct task_struct *t;
 
-	t = kthread_run(unmap_thread, u, "dma-tag-unmap");
+	t = kthread_run(worker_thread, u, "dma-tag-unmap");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&u->done, HZ / 10),
 			0UL);
@@ -462,7 +475,7 @@ static void unmap_during_io(struct kunit *test, struct unmapper *u,
 static void disk_unmap_waits_for_io(struct kunit *test)
 {
 	struct disk_fixture *f = test->priv;
-	struct unmapper u;
+	struct worker u = { .fn = do_unmap };
 	struct blk_dma_tag *got;
 	struct bio bio;
 
@@ -727,24 +740,39 @@ static void stack_members_changed(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 2), 1);
 }
 
+/*
+ * Map the buffer on the stacking disk for @u to unmap, and start a direct IO
+ * on the whole buffer: returns the IO's reference.
+ */
+static struct blk_dma_tag *stack_map_and_io(struct kunit *test,
+					    struct stack_fixture *f,
+					    struct worker *u, struct bio *bio)
+{
+	struct blk_dma_tag *got;
+
+	u->fn = do_unmap;
+	u->tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(u->tag));
+	init_completion(&u->done);
+	bio_init(bio, NULL, NULL, 0, REQ_OP_READ);
+	bio->bi_bdev = &f->top_bdev;
+	bio->bi_io_vec = f->bvec;
+	bio->bi_vcnt = 4;
+	bio->bi_iter.bi_size = 4 * PAGE_SIZE;
+	bio_set_flag(bio, BIO_NO_PAGE_REF);
+	got = blk_dma_tag_attach(bio);
+	KUNIT_ASSERT_PTR_EQ(test, got, u->tag);
+	return got;
+}
+
 static void stack_retire_waits_for_io(struct kunit *test)
 {
 	struct stack_fixture *f = test->priv;
 	struct blk_dma_tag *got;
-	struct unmapper u;
+	struct worker u;
 	struct bio bio;
 
-	u.tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(u.tag));
-	init_completion(&u.done);
-	bio_init(&bio, NULL, NULL, 0, REQ_OP_READ);
-	bio.bi_bdev = &f->top_bdev;
-	bio.bi_io_vec = f->bvec;
-	bio.bi_vcnt = 4;
-	bio.bi_iter.bi_size = 4 * PAGE_SIZE;
-	bio_set_flag(&bio, BIO_NO_PAGE_REF);
-	got = blk_dma_tag_attach(&bio);
-	KUNIT_ASSERT_PTR_EQ(test, got, u.tag);
+	got = stack_map_and_io(test, f, &u, &bio);
 
 	/* IO on the stack: no member may be unmapped yet */
 	unmap_during_io(test, &u, got, &f->leaf[0].unmaps, &f->leaf[1].unmaps);
@@ -793,20 +821,6 @@ static void stack_revoked_member(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 1), 1);
 }
 
-struct changer {
-	struct gendisk *disk;
-	struct completion done;
-};
-
-static int change_thread(void *data)
-{
-	struct changer *c = data;
-
-	blk_dma_tag_members_changed(c->disk);
-	complete(&c->done);
-	return 0;
-}
-
 /*
  * A tag waiting for its IO in blk_dma_tag_unmap() must not hold up a
  * membership change (md changes members while IO is in flight, and that IO
@@ -816,33 +830,23 @@ static int change_thread(void *data)
 static void stack_unmap_lets_members_change(struct kunit *test)
 {
 	struct stack_fixture *f = test->priv;
-	struct changer c = { .disk = &f->top };
+	struct worker c = { .fn = do_change, .disk = &f->top };
 	unsigned long changed;
 	struct task_struct *t;
 	struct blk_dma_tag *got;
-	struct unmapper u;
+	struct worker u;
 	struct bio bio;
 
-	u.tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(u.tag));
-	init_completion(&u.done);
 	init_completion(&c.done);
-	bio_init(&bio, NULL, NULL, 0, REQ_OP_READ);
-	bio.bi_bdev = &f->top_bdev;
-	bio.bi_io_vec = f->bvec;
-	bio.bi_vcnt = 4;
-	bio.bi_iter.bi_size = 4 * PAGE_SIZE;
-	bio_set_flag(&bio, BIO_NO_PAGE_REF);
-	got = blk_dma_tag_attach(&bio);
-	KUNIT_ASSERT_PTR_EQ(test, got, u.tag);
+	got = stack_map_and_io(test, f, &u, &bio);
 
-	t = kthread_run(unmap_thread, &u, "dma-tag-unmap");
+	t = kthread_run(worker_thread, &u, "dma-tag-unmap");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&u.done, HZ / 10),
 			0UL);
 	/* {0, 1} -> {1, 2} while the unmap waits for the IO */
 	f->members[0] = &f->leaf[2].bdev;
-	t = kthread_run(change_thread, &c, "dma-tag-change");
+	t = kthread_run(worker_thread, &c, "dma-tag-change");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	changed = wait_for_completion_timeout(&c.done, 10 * HZ);
 	KUNIT_EXPECT_NE(test, changed, 0UL);

@@ -437,3 +437,21 @@ share_at_least() {
 	[ $(($6 - $3)) -gt 0 ] && [ $((($6 - $3) * 100)) -ge $((($6 - $3 + $7 - $4) * $5)) ]
 }
 
+# swap_begin MD JOINER: note MD's remaps and JOINER's maps before a swap
+swap_begin() {
+	SW_R0=$(dma_tag "$1" remaps) SW_M0=$(dma_tag "$2" maps)
+}
+
+# swap_end PREFIX MD DISK JOINER BG: the cases that end a member swap under
+# bg_fio BG: at least 99 % of the IO on DISK premapped in the next 4 s, fio
+# without error, MD's buffers remapped and JOINER mapped
+swap_end() {
+	local c
+	c=$(share "$3")
+	sleep 4
+	check "$1-share-after" share_at_least "$1-after" "$3" "$c" 99
+	check "$1-fio" bg_fio_ok "$5"
+	say "$1: $2 remaps +$(($(dma_tag "$2" remaps) - SW_R0)), $4 maps +$(($(dma_tag "$4" maps) - SW_M0))"
+	check "$1-remapped" test "$(dma_tag "$2" remaps)" -gt "$SW_R0"
+	check "$1-joiner-mapped" test "$(dma_tag "$4" maps)" -gt "$SW_M0"
+}

@@ -25,7 +25,7 @@ md_replaced() { # md_replaced MD DEV: the replacement is done, DEV is out
 check r1-create md_create md0 1 "/dev/$n0" "/dev/$n1" -- --size=128M
 check r1-ref-write ref_write /dev/md0
 premap_mode md0 auto
-r0=$(dma_tag md0 remaps) m2=$(dma_tag "$n2" maps)
+swap_begin md0 "$n2"
 bg_fio r1 /dev/md0 30
 sleep 3
 c0=$(share md0)
@@ -40,13 +40,7 @@ c2=$(share md0)
 check r1-add mdadm /dev/md0 --add "/dev/$n2"
 check r1-rebuilt md_recover md0
 share_at_least r1-recovering md0 "$c2" 0
-c3=$(share md0)
-sleep 4
-check r1-share-after share_at_least r1-after md0 "$c3" 99
-check r1-fio bg_fio_ok r1
-say "r1: remaps +$(($(dma_tag md0 remaps) - r0)), $n2 maps +$(($(dma_tag "$n2" maps) - m2))"
-check r1-remapped test "$(dma_tag md0 remaps)" -gt "$r0"
-check r1-joiner-mapped test "$(dma_tag "$n2" maps)" -gt "$m2"
+swap_end r1 md0 md0 "$n2" r1
 premap_mode md0 on
 check r1-old-member-out md_drop md0 "/dev/$n0"
 check r1-rebuilt-data ref_verify /dev/md0
@@ -56,7 +50,7 @@ mdadm --zero-superblock "/dev/$n0" "/dev/$n1" "/dev/$n2"
 # --- raid10: replace a member with a spare -----------------------------------
 check r10-create md_create md1 10 "/dev/$n0" "/dev/$n1" "/dev/$n2" "/dev/$n3" -- --size=128M
 premap_mode md1 auto
-r0=$(dma_tag md1 remaps) m4=$(dma_tag "$n4" maps)
+swap_begin md1 "$n4"
 bg_fio r10 /dev/md1 30
 sleep 3
 c0=$(share md1)
@@ -68,13 +62,7 @@ md_show md1 replaced
 share_at_least r10-replacing md1 "$c0" 0
 check r10-remove-old md_drop md1 "/dev/$n1"
 check r10-leaver-released no_leak "$n1"
-c1=$(share md1)
-sleep 4
-check r10-share-after share_at_least r10-after md1 "$c1" 99
-check r10-fio bg_fio_ok r10
-say "r10: remaps +$(($(dma_tag md1 remaps) - r0)), $n4 maps +$(($(dma_tag "$n4" maps) - m4))"
-check r10-remapped test "$(dma_tag md1 remaps)" -gt "$r0"
-check r10-joiner-mapped test "$(dma_tag "$n4" maps)" -gt "$m4"
+swap_end r10 md1 md1 "$n4" r10
 premap_mode md1 on
 
 # --- dm linear over md raid10: an md hot-swap under the dm device -------------
@@ -82,7 +70,7 @@ mdadm --zero-superblock "/dev/$n1"
 check nested-dm-create dm_create top "0 $(sectors md1) linear /dev/md1 0"
 top=$(dm_disk top)
 premap_mode "$top" auto
-r0=$(dma_tag md1 remaps) m1=$(dma_tag "$n1" maps)
+swap_begin md1 "$n1"
 bg_fio nested /dev/mapper/top 30
 sleep 3
 c0=$(share "$top")
@@ -94,13 +82,7 @@ c1=$(share "$top")
 check nested-add mdadm /dev/md1 --add "/dev/$n1"
 check nested-rebuilt md_recover md1
 share_at_least nested-recovering "$top" "$c1" 0
-c2=$(share "$top")
-sleep 4
-check nested-share-after share_at_least nested-after "$top" "$c2" 99
-check nested-fio bg_fio_ok nested
-say "nested: md1 remaps +$(($(dma_tag md1 remaps) - r0)), $n1 maps +$(($(dma_tag "$n1" maps) - m1))"
-check nested-md-remapped test "$(dma_tag md1 remaps)" -gt "$r0"
-check nested-joiner-mapped test "$(dma_tag "$n1" maps)" -gt "$m1"
+swap_end nested md1 "$top" "$n1" nested
 premap_mode "$top" on
 dm_remove top
 check nested-md-no-leak no_leak md1
