@@ -27,7 +27,7 @@ echo
 echo "Per-IO DMA work and IOPS, one boot, IOMMU $IOMMU:"
 sed -n '/== per-IO DMA work/,/== md hot-swap/p' "$DMATAG_OUT/demo.console.log" | sed '1d;$d'
 echo "md hot-swap:"
-grep -E '^\[[0-9.]+\] (failed|removed|added|recovering|rebuilt|background verify|reference region)' \
+grep -E '^\[[0-9.]+\] (failed|removed|added|recovering|rebuilt|premapped share|md0 remaps|[a-z0-9]+ after removal|background verify|reference region)' \
 	"$DMATAG_OUT/demo.console.log"
 rc=$(tr -d '\r' <"$dir/ctl.log" | sed -n 's/^@@END //p')
 [ "${rc:-1}" = 0 ] || die "the demo failed (guest rc ${rc:-none}); see out/demo.console.log"
