@@ -383,6 +383,9 @@ premap_stack() {
 	local label=$1 dev=$2 disk=$3 pm0 fb0
 	shift 3
 	tool_cases "$label-verify" dmatag-io verify "$dev" "$@"
+	# the verify's ring unmaps its buffers in io_uring's exit work, after
+	# the process is gone: not inside the counting window below
+	check "$label-verify-released" no_leak "$disk"
 	[ -z "${SETTLE:-}" ] || check "$label-settle" $SETTLE
 	check "$label-count-run" load_count "$label" "$dev"
 	check "$label-map-0" near "$LC_MAP" 0
