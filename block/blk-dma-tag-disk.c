@@ -476,8 +476,9 @@ static void blk_dma_tag_drop_stale(struct blk_dma_tag_disk *dt,
  * happens suspended; md: a device leaves its personality at nr_pending == 0).
  * Call it before letting go of the old members.
  *
- * Context: process context, may sleep; never from a thread that IO on @disk
- * waits for (the driver's own thread), as it takes the disk's tag lock.
+ * Context: process context, may sleep. It takes the disk's tag lock, which
+ * is never held across a wait for IO on the disk (see blk_dma_tag_unmap()),
+ * so a thread that such IO needs (md's) may call it.
  */
 void blk_dma_tag_members_changed(struct gendisk *disk)
 {
@@ -720,10 +721,11 @@ int blk_dma_tag_add_disk(struct gendisk *disk)
  * @disk: the disk
  *
  * Called by del_gendisk() once the queue has drained: the driver unmaps every
- * buffer while its device is still there. A stacking driver calls it earlier,
- * before it releases its members (dm destroys its table before the disk).
- * The owners of the tags free them later with blk_dma_tag_unmap(). Calling
- * it again does nothing.
+ * buffer while its device is still there. A stacking driver calls it
+ * earlier, before it releases its members (dm destroys its table before the
+ * disk), with no IO left either. The only wait for IO under the disk's tag
+ * lock is here, where there is none. The owners of the tags free them later
+ * with blk_dma_tag_unmap(). Calling it again does nothing.
  */
 void blk_dma_tag_del_disk(struct gendisk *disk)
 {
