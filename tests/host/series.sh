@@ -14,9 +14,12 @@ checkpatch=$PRISTINE/scripts/checkpatch.pl
 
 t_check series-exports eval 'bash "$DMATAG_ROOT/scripts/export-series.sh" "$tmp/series" 2>/dev/null'
 t_check series-checkpatch-available test -f "$checkpatch"
-for p in "$tmp"/series/*.patch; do
+t_check series-cover-letter grep -q '^Subject: \[PATCH 0/[0-9]*\] ' "$tmp/series/0000-cover-letter.patch"
+for p in "$tmp"/series/[0-9][0-9][0-9][0-9]-*.patch; do
 	[ -f "$p" ] || continue
 	name=$(basename "$p" .patch)
+	case "$name" in 0000-*) continue ;; esac
+	t_check "$name-numbered" grep -q '^Subject: \[PATCH [1-9][0-9]*/[0-9]*\] ' "$p"
 	t_check "$name-signed-off" grep -q '^Signed-off-by: ' "$p"
 	perl "$checkpatch" --strict --no-tree -q "$p" >"$tmp/cp.log" 2>&1
 	grep -E '^(ERROR|WARNING|CHECK):' "$tmp/cp.log" |
