@@ -11,7 +11,7 @@ TOOLS_SRC := $(wildcard tools/*.c)
 TOOLS_BIN := $(patsubst tools/%.c,tools/bin/%,$(TOOLS_SRC))
 GUEST_FILES := $(shell find tests/guest tests/vm -type f 2>/dev/null)
 
-.PHONY: all help kernel initramfs tools vm check demo series clean
+.PHONY: all help kernel initramfs tools vm check demo bench series clean
 
 all: kernel initramfs
 
@@ -22,6 +22,7 @@ help:
 	@echo "make initramfs  out/initramfs.cpio.gz (busybox, dmsetup, mdadm, fio, tools, tests)"
 	@echo "make tools      the userspace programs in tools/bin"
 	@echo "make vm         a shell in the guest (IOMMU=strict|lazy|pt|off, DISKS=4)"
+	@echo "make bench      out/bench: plain vs premapped fio per stack and IOMMU mode, report + chart"
 	@echo "make series     out/series: cover letter + git am-able patches against v6.1.192"
 	@echo "make clean      remove out/ and tools/bin (the kernel cache stays)"
 
@@ -48,6 +49,9 @@ check: kernel initramfs
 
 demo: kernel initramfs
 	scripts/demo.sh
+
+bench: kernel initramfs
+	scripts/bench.sh
 
 # the export only; make check also applies it with git am and builds each step
 series:

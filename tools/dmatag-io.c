@@ -28,6 +28,9 @@
  *   dmatag-io map DEV [--expect ERRNO]
  *	Register a buffer and DEV and premap it: succeeds, or fails with the
  *	given positive errno (e.g. 95 for EOPNOTSUPP).
+ *   dmatag-io mapcost DEV [--buf-size BYTES]
+ *	Map one registered buffer of BYTES on DEV and unmap it; print
+ *	"mapcost BYTES MAP_US UNMAP_US MEMFREE_DROP_KIB".
  *   dmatag-io hold DEV [--seconds N]
  *	Premap, then read with READ_FIXED until an IO fails or reads nothing
  *	(the device was removed) or N seconds (default 120) pass; then check
@@ -853,6 +856,49 @@ static int cmd_map(int want)
 	return 0;
 }
 
+/* MemFree from /proc/meminfo, in KiB */
+static long mem_free_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+static int cmd_mapcost(size_t buf_len)
+{
+	struct setup s;
+	double t0, t1, t2;
+	long m0, m1;
+	int ret;
+
+	setup(&s, dev_path, buf_len, 8);
+	m0 = mem_free_kib();
+	t0 = now();
+	ret = map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1);
+	t1 = now();
+	m1 = mem_free_kib();
+	if (ret) {
+		fail("mapcost-map", "%s", strerror(-ret));
+		teardown(&s);
+		return 0;
+	}
+	ret = map_bufs(&s.ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 0, 1);
+	t2 = now();
+	expect("mapcost-unmap", ret, 0);
+	printf("mapcost %zu %.0f %.0f %ld\n", buf_len, (t1 - t0) * 1e6,
+	       (t2 - t1) * 1e6, m0 - m1);
+	teardown(&s);
+	return 0;
+}
+
 static int cmd_hold(unsigned int seconds)
 {
 	struct setup s;
@@ -914,6 +960,7 @@ static void usage(void)
 		"       dmatag-io errnos DEV [--unsupported DEV2] [--regular FILE]\n"
 		"       dmatag-io inflight DEV\n"
 		"       dmatag-io map DEV [--expect ERRNO]\n"
+		"       dmatag-io mapcost DEV [--buf-size BYTES]\n"
 		"       dmatag-io hold DEV [--seconds N]\n");
 	exit(2);
 }
@@ -985,6 +1032,8 @@ int main(int argc, char **argv)
 		cmd_inflight();
 	else if (!strcmp(cmd, "map"))
 		cmd_map(want);
+	else if (!strcmp(cmd, "mapcost"))
+		cmd_mapcost(buf_len);
 	else if (!strcmp(cmd, "hold"))
 		cmd_hold(seconds);
 	else

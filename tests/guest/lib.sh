@@ -179,6 +179,23 @@ profile_setup() {
 	done
 }
 
+# profile_on: the profiler counting those functions, switched on once and
+# then left on (callers take differences). Switching ftrace patches kernel
+# text; under TCG a CPU running a patched function at that moment (an
+# io_uring ring unmapping its buffers after its process exited) can take the
+# patching int3 as a fatal trap. Call it, like profile_setup, when no IO or
+# unmap runs.
+profile_on() {
+	[ -d "$T/trace_stat" ] || mount -t tracefs none "$T" || return 1
+	[ "$(cat "$T/function_profile_enabled")" = 1 ] && return 0
+	profile_setup && echo 1 >"$T/function_profile_enabled"
+}
+
+# dma_hits: "MAPS UNMAPS FLUSHES" counted so far
+dma_hits() {
+	echo "$(profile_hits $DMA_MAP_FUNCS) $(profile_hits $DMA_UNMAP_FUNCS) $(profile_hits $DMA_FLUSH_FUNCS)"
+}
+
 # profile_hits FUNCS...: calls counted by the profiler, summed over CPUs
 profile_hits() {
 	cat "$T"/trace_stat/function* | awk -v list=" $* " '
@@ -192,22 +209,24 @@ per_io() {
 }
 
 # dma_count LABEL FIO ARGS...: run one fio job under the function profiler
-# and set DC_IOS, DC_IOPS, DC_MAP, DC_UNMAP, DC_FLUSH (per IO) and DC_RC.
+# (profile_on) and set DC_IOS, DC_IOPS, DC_MAP, DC_UNMAP, DC_FLUSH (per IO,
+# from fio's start to its exit) and DC_RC.
 dma_count() {
-	local _label=$1
+	local _label=$1 _h0 _h1
 	shift
 	DC_IOS=0 DC_IOPS=0 DC_MAP=nan DC_UNMAP=nan DC_FLUSH=nan DC_RC=1
-	profile_setup || { say "dma_count: function profiler unavailable"; return 1; }
-	echo 1 >"$T/function_profile_enabled"
+	profile_on || { say "dma_count: function profiler unavailable"; return 1; }
+	_h0=$(dma_hits)
 	fio --name="$_label" --output-format=json "$@" >"/tmp/dc-$_label.json" 2>"/tmp/dc-$_label.err"
 	DC_RC=$?
-	echo 0 >"$T/function_profile_enabled"
+	_h1=$(dma_hits)
 	DC_IOS=$(awk -F: '/"total_ios"/ { gsub(/[ ,]/, "", $2); n += $2 } END { print n + 0 }' "/tmp/dc-$_label.json")
 	DC_IOPS=$(awk -F: '/"iops" :/ { gsub(/[ ,]/, "", $2); n += $2 } END { printf "%d", n }' "/tmp/dc-$_label.json")
 	grep -q '"error" : 0,' "/tmp/dc-$_label.json" || DC_RC=1
-	DC_MAP=$(per_io "$(profile_hits $DMA_MAP_FUNCS)" "$DC_IOS")
-	DC_UNMAP=$(per_io "$(profile_hits $DMA_UNMAP_FUNCS)" "$DC_IOS")
-	DC_FLUSH=$(per_io "$(profile_hits $DMA_FLUSH_FUNCS)" "$DC_IOS")
+	set -- $_h0 $_h1
+	DC_MAP=$(per_io $(($4 - $1)) "$DC_IOS")
+	DC_UNMAP=$(per_io $(($5 - $2)) "$DC_IOS")
+	DC_FLUSH=$(per_io $(($6 - $3)) "$DC_IOS")
 	say "dma_count $_label: ios=$DC_IOS iops=$DC_IOPS map/io=$DC_MAP unmap/io=$DC_UNMAP flush/io=$DC_FLUSH rc=$DC_RC"
 	[ "$DC_RC" -eq 0 ] || cat "/tmp/dc-$_label.err"
 	return "$DC_RC"

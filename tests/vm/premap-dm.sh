@@ -69,12 +69,12 @@ two() {
 }
 check share-create two
 m0=$(dma_tag "$n0" maps) m2=$(dma_tag "$ns2" maps)
-check share-profiler profile_setup
-echo 1 >"$T/function_profile_enabled"
+check share-profiler profile_on
+h0=$(profile_hits $DMA_MAP_FUNCS)
 tool_cases share dmatag-io map /dev/mapper/two
-echo 0 >"$T/function_profile_enabled"
-say "share: $(profile_hits $DMA_MAP_FUNCS) dma_map calls for 2 namespaces"
+h1=$(profile_hits $DMA_MAP_FUNCS)
+say "share: $((h1 - h0)) dma_map calls for 2 namespaces"
 check share-both-namespaces-mapped test $(($(dma_tag "$n0" maps) - m0)) -eq 2 -a $(($(dma_tag "$ns2" maps) - m2)) -eq 2
-check share-one-mapping test "$(profile_hits $DMA_MAP_FUNCS)" -eq 33
+check share-one-mapping test $((h1 - h0)) -eq 33
 dm_remove two
 check share-no-leak no_leak "$ns2"

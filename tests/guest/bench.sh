@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: GPL-2.0
+# The benchmark, guest side (see scripts/bench.sh): for each stack and
+# workload, stock fio plain and premapped (queue/dma_premap=auto on the top
+# device) in alternating A/B runs, $reps times each, with the function
+# profiler counting dma_map_*, dma_unmap_* and qi_flush_iotlb and /proc/stat
+# giving the guest CPU time. One line per run:
+#   BENCH iommu stack workload path rep ios iops cpu_us_per_io map unmap flush
+# then the cost of mapping a buffer (dmatag-io mapcost):
+#   MAPCOST iommu stack members bytes map_us unmap_us mem_kib
+. /tests/guest/lib.sh
+
+n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2) n3=$(nvme_ns_of nv3)
+iommu=$(cmdline_arg iommu)
+reps=$(cmdline_arg bench_reps)
+runtime=$(cmdline_arg bench_runtime)
+reps=${reps:-3} runtime=${runtime:-3}
+failed=0
+all="/dev/$n0 /dev/$n1 /dev/$n2 /dev/$n3"
+W_randread="--rw=randread --bs=4k"
+W_randwrite="--rw=randwrite --bs=4k"
+W_seqread="--rw=read --bs=128k"
+
+# busy jiffies of all CPUs (user nice system irq softirq steal)
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+
+# run STACK DEV DISK WORKLOAD PATH REP: one fio run, one BENCH line
+run() {
+	local b0 b1 cpu args
+	eval "args=\$W_$4"
+	if [ "$5" = premapped ]; then premap_mode "$3" auto; else premap_mode "$3" on; fi
+	b0=$(busy)
+	# shellcheck disable=SC2086
+	dma_count "bench-$1-$4-$5" --filename="$2" $FIO_URING --iodepth=32 \
+		--time_based --runtime="$runtime" --randrepeat=0 --size=256M $args >/dev/null ||
+		failed=1
+	b1=$(busy)
+	premap_mode "$3" on
+	cpu=$(awk -v b=$((b1 - b0)) -v n="$DC_IOS" \
+		'BEGIN { if (n > 0) printf "%.1f", b * 1e6 / 100 / n; else print "nan" }')
+	echo "BENCH $iommu $1 $4 $5 $6 $DC_IOS $DC_IOPS $cpu $DC_MAP $DC_UNMAP $DC_FLUSH"
+	# the ring lets go of its buffers after fio has gone
+	no_leak "$3" || true
+}
+
+# measure STACK DEV DISK: every workload, plain and premapped alternating
+measure() {
+	local wl rep
+	for wl in randread randwrite seqread; do
+		rep=1
+		while [ "$rep" -le "$reps" ]; do
+			run "$1" "$2" "$3" "$wl" plain "$rep"
+			run "$1" "$2" "$3" "$wl" premapped "$rep"
+			rep=$((rep + 1))
+		done
+	done
+}
+
+# mapcost STACK DEV MEMBERS: map and unmap one 64 MiB buffer, time and memory
+mapcost() {
+	local out
+	out=$(dmatag-io mapcost "$2" --buf-size $((64 << 20)) 2>&1 | sed -n 's/^mapcost //p')
+	[ -n "$out" ] || { say "mapcost $1 failed"; failed=1; return; }
+	echo "MAPCOST $iommu $1 $3 $out"
+}
+
+md_clean() { wait_for 10 grep -qx clean "/sys/block/$1/md/array_state"; }
+
+md_gone() { # md_gone MD DEVS...
+	local md=$1
+	shift
+	mdadm --stop "/dev/$md" >/dev/null && mdadm --zero-superblock "$@"
+}
+
+say "== dmatag bench: IOMMU $iommu, $reps x $runtime s per path, disks $n0 $n1 $n2 $n3"
+echo 0 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+
+measure raw "/dev/$n0" "$n0"
+mapcost raw "/dev/$n0" 1
+
+dm_create lin "0 $(sectors "$n0") linear /dev/$n0 0" || failed=1
+measure dm-linear /dev/mapper/lin "$(dm_disk lin)"
+dm_remove lin
+
+dm_create str "$(striped_table "$n0" "$n1" "$n2" "$n3")" || failed=1
+measure dm-striped4 /dev/mapper/str "$(dm_disk str)"
+mapcost dm-striped4 /dev/mapper/str 4
+dm_remove str
+
+dm_create r1 "0 $(sectors "$n0") raid raid1 3 0 region_size 8192 2 - /dev/$n0 - /dev/$n1" ||
+	failed=1
+measure dm-raid1 /dev/mapper/r1 "$(dm_disk r1)"
+dm_remove r1
+
+md_create md0 0 $all -- --chunk=64 >/dev/null || failed=1
+measure md-raid0x4 /dev/md0 md0
+md_gone md0 $all
+
+md_create md0 1 "/dev/$n0" "/dev/$n1" -- --size=512M >/dev/null || failed=1
+measure md-raid1x2 /dev/md0 md0
+mapcost md-raid1x2 /dev/md0 2
+md_gone md0 "/dev/$n0" "/dev/$n1"
+
+md_create md0 10 $all -- --size=512M >/dev/null || failed=1
+measure md-raid10x4 /dev/md0 md0
+dm_create top "0 $(sectors md0) linear /dev/md0 0" || failed=1
+measure dm-linear-over-md-raid10 /dev/mapper/top "$(dm_disk top)"
+mapcost dm-linear-over-md-raid10 /dev/mapper/top 4
+dm_remove top
+md_gone md0 $all
+
+if [ "$failed" -eq 0 ]; then say "== bench: OK"; else say "== bench: FAILED"; fi
+exit "$failed"
