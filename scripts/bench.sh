@@ -133,4 +133,29 @@ EOF
 		printf "| %s | %s | %d | %.1f | %.3f | %.1f | %d | %.0f |\n", $2, $3, $4,
 			$6 / 1000, $6 / 1000 / mib / $4, $7 / 1000, $8, $8 * 1024 / mib / $4 }' "$outdir/runs.txt"
 } >"$outdir/report.md"
-log "bench: $outdir/report.md, $outdir/bench.csv, $outdir/ratio.png"
+# the summary for README.md: one row per stack and workload, the IOMMU modes
+# side by side
+{
+	echo "Measured $(date -u +%Y-%m-%d) on $(uname -n) ($(nproc) CPUs, QEMU TCG; \`make bench\`, medians of $reps A/B runs of ${runtime} s):"
+	echo
+	awk -F, '
+	NR > 1 { k = $2 " | " $3; if (!(k in row)) { row[k] = ++n; name[n] = k }
+		v[k, $1] = sprintf("%d -> %d (x%s)", $5, $6, $7)
+		if ($1 == "strict") c[k] = sprintf("%s/%s/%s -> %s/%s/%s", $10, $11, $12, $13, $14, $15)
+		m[$1] = 1 }
+	END {
+		split("strict lazy pt", o, " ")
+		printf "| stack | workload |"
+		for (j = 1; j <= 3; j++) if (o[j] in m) printf " IOPS %s |", o[j]
+		print " map/unmap/flush per IO, strict |"
+		printf "|---|---|"
+		for (j = 1; j <= 3; j++) if (o[j] in m) printf "---|"
+		print "---|"
+		for (i = 1; i <= n; i++) {
+			printf "| %s |", name[i]
+			for (j = 1; j <= 3; j++) if (o[j] in m) printf " %s |", v[name[i], o[j]]
+			print " " c[name[i]] " |"
+		}
+	}' "$outdir/bench.csv"
+} >"$outdir/summary.md"
+log "bench: $outdir/report.md, $outdir/bench.csv, $outdir/ratio.png, $outdir/summary.md"
