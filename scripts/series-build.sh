@@ -85,9 +85,9 @@ for p in "$series"/[0-9][0-9][0-9][0-9]-*.patch; do
 	fi
 done
 
-# sparse on what the series adds; only its own files count
+# sparse on what the series adds (C=2: whether or not they need rebuilding);
+# only its own files count
 if [ "$fail" -eq 0 ]; then
-	touch $(for o in $SPARSE_OBJS; do echo "$repo/${o%.o}.c"; done)
 	if kmake C=2 $SPARSE_OBJS; then
 		pattern=$(for o in $SPARSE_OBJS; do printf '%s|' "${o%.o}.c"; done)
 		if grep -E "(${pattern%|}):[0-9]+:[0-9]+: (warning|error)" "$log" >"$log.own"; then
