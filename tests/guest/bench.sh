@@ -72,7 +72,6 @@ md_gone() { # md_gone MD DEVS...
 }
 
 say "== dmatag bench: IOMMU $iommu, $reps x $runtime s per path, disks $n0 $n1 $n2 $n3"
-echo 0 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 
 measure raw "/dev/$n0" "$n0"
 mapcost raw "/dev/$n0" 1
