@@ -76,7 +76,7 @@ END {
 # the chart: premapped/plain IOPS per row, one bar per IOMMU mode
 awk -F, 'NR > 1 { key = $2 " " $3; if (!(key in row)) { row[key] = ++n; name[n] = key }
 	r[row[key], $1] = $7; m[$1] = 1 }
-	END { printf "row"; for (k in m) modes = modes " " k
+	END { printf "row"
 		split("strict lazy pt", order, " ")
 		for (j = 1; j <= 3; j++) if (order[j] in m) printf " %s", order[j]
 		print ""

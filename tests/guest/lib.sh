@@ -364,9 +364,10 @@ load_count() {
 		--profile "$T/function_profile_enabled" "$@" >"/tmp/lc-$label.log" 2>&1 ||
 		{ cat "/tmp/lc-$label.log"; return 1; }
 	LC_IOPS=$(sed -n 's/^load .* iops=\([0-9]*\).*/\1/p' "/tmp/lc-$label.log")
-	LC_MAP=$(per_io "$(profile_hits $DMA_MAP_FUNCS)" "$LC_IOS")
-	LC_UNMAP=$(per_io "$(profile_hits $DMA_UNMAP_FUNCS)" "$LC_IOS")
-	LC_FLUSH=$(per_io "$(profile_hits $DMA_FLUSH_FUNCS)" "$LC_IOS")
+	set -- $(dma_hits)
+	LC_MAP=$(per_io "$1" "$LC_IOS")
+	LC_UNMAP=$(per_io "$2" "$LC_IOS")
+	LC_FLUSH=$(per_io "$3" "$LC_IOS")
 	say "count $label ($(cmdline_arg iommu)): ios=$LC_IOS iops=$LC_IOPS map/io=$LC_MAP unmap/io=$LC_UNMAP flush/io=$LC_FLUSH"
 }
 
