@@ -253,6 +253,7 @@ EXPORT_SYMBOL_GPL(blk_dma_tag_account);
 struct blk_dma_tag_member_list {
 	unsigned int nr;
 	unsigned int max;
+	gfp_t gfp;
 	struct block_device **bdev;
 };
 
@@ -268,7 +269,7 @@ static int blk_dma_tag_add_member(struct block_device *bdev, void *data)
 		unsigned int max = l->max ? 2 * l->max : 8;
 		struct block_device **b;
 
-		b = krealloc_array(l->bdev, max, sizeof(*b), GFP_KERNEL);
+		b = krealloc_array(l->bdev, max, sizeof(*b), l->gfp);
 		if (!b)
 			return -ENOMEM;
 		l->bdev = b;
@@ -282,19 +283,24 @@ static int blk_dma_tag_add_member(struct block_device *bdev, void *data)
  * A member table for @tag's disk as its driver lists the members now, with
  * the tags of @old (if any) for members that stay, unless their device went
  * away (revoked). New members are mapped when @map_new, else left empty.
+ * A table that replaces @old is allocated with __GFP_NOFAIL: IO in flight to
+ * the members that stay uses @old's tags, so they must not be dropped for
+ * want of a few bytes.
  */
 static struct blk_dma_tag_members *
 blk_dma_tag_fan_out(struct blk_dma_tag *tag, struct blk_dma_tag_members *old,
 		    bool map_new)
 {
-	struct blk_dma_tag_member_list l = {};
+	struct blk_dma_tag_member_list l = {
+		.gfp = old ? GFP_KERNEL | __GFP_NOFAIL : GFP_KERNEL,
+	};
 	struct blk_dma_tag_members *t = NULL;
 	unsigned int i, j;
 
 	if (tag->disk->fops->dma_tag_ops->members(tag->disk,
 						  blk_dma_tag_add_member, &l))
 		goto out;
-	t = kzalloc(struct_size(t, m, l.nr), GFP_KERNEL);
+	t = kzalloc(struct_size(t, m, l.nr), l.gfp);
 	if (!t)
 		goto out;
 	t->nr = l.nr;
@@ -437,11 +443,15 @@ static bool blk_dma_tag_remap_list(struct blk_dma_tag_disk *dt,
 		struct blk_dma_tag_members *t;
 
 		t = blk_dma_tag_fan_out(tag, prev, map_new);
-		if (t && blk_dma_tag_same_table(t, prev)) {
+		/*
+		 * No table: the driver failed to list its members (it has no
+		 * reason to) or there was no memory for a first table. Keep
+		 * what IO may be using.
+		 */
+		if (!t || blk_dma_tag_same_table(t, prev)) {
 			kfree(t);
 			continue;
 		}
-		/* without memory, no table: plain IO, nothing stale */
 		rcu_assign_pointer(tag->members, t);
 		tag->stale = prev;
 		stale |= !!prev;

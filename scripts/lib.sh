@@ -57,7 +57,7 @@ need_packages() {
 # Everything the build, the VM and the tests need on the host.
 HOST_PACKAGES="linux-source-6.1 build-essential bc bison flex libelf-dev
 libssl-dev cpio xz-utils ccache kmod rsync python3 qemu-system-x86
-busybox-static dmsetup mdadm fio liburing-dev git sparse"
+busybox-static dmsetup mdadm fio liburing-dev git sparse liburcu-dev"
 
 # Result bookkeeping shared by every phase of `make check`: one line per
 # case in $DMATAG_RESULTS, printed as TAP with a running number.

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <linux/blk-dma-tag.h>
 
-int shim_fail_alloc_after = -1;
 static int failed;
 static u64 rng_state;
 
