@@ -11,14 +11,18 @@ TOOLS_SRC := $(wildcard tools/*.c)
 TOOLS_BIN := $(patsubst tools/%.c,tools/bin/%,$(TOOLS_SRC))
 GUEST_FILES := $(shell find tests/guest tests/vm -type f 2>/dev/null)
 
-.PHONY: all help kernel initramfs tools vm check demo bench series clean
+.PHONY: all help kernel kernel-debug initramfs tools vm check soak demo bench series clean
 
 all: kernel initramfs
 
 help:
-	@echo "make check      set up, build, boot and run every test; ends 'N passed, N failed'"
+	@echo "make check      set up, host tests, debug kernel, boot and run every test;"
+	@echo "                ends 'N passed, N failed' (FLAVOUR=prod: the production kernel)"
+	@echo "make soak       the long soak and fuzz runs on the debug kernel: out/soak/report.txt"
+	@echo "                (SOAK_ROUNDS=10 FUZZ_ITERS=20000 FUZZ_SEED=...)"
 	@echo "make demo       build, boot, NVMe RAID with dmsetup and mdadm, fio table, md hot-swap"
 	@echo "make kernel     out/bzImage (patched 6.1.192, ccache, tree in ~/.cache/dmatag)"
+	@echo "make kernel-debug  out/bzImage-debug (KASAN, lockdep, dma-debug, kmemleak)"
 	@echo "make initramfs  out/initramfs.cpio.gz (busybox, dmsetup, mdadm, fio, tools, tests)"
 	@echo "make tools      the userspace programs in tools/bin"
 	@echo "make vm         a shell in the guest (IOMMU=strict|lazy|pt|off, DISKS=4)"
@@ -29,6 +33,9 @@ help:
 # the kernel build is incremental on its own: always ask it
 kernel:
 	scripts/build-kernel.sh
+
+kernel-debug:
+	scripts/build-kernel.sh debug
 
 tools: $(TOOLS_BIN)
 
@@ -44,8 +51,12 @@ $(OUT)/initramfs.cpio.gz: scripts/mkinitramfs.sh scripts/lib.sh $(GUEST_FILES) $
 vm: kernel initramfs
 	scripts/vm.sh --interactive --iommu $(IOMMU) --disks $(or $(DISKS),4)
 
-check: kernel initramfs
+# host tests first (no kernel needed), then the debug kernel is built
+check:
 	scripts/check.sh
+
+soak: kernel-debug initramfs
+	scripts/soak.sh
 
 demo: kernel initramfs
 	scripts/demo.sh

@@ -2,22 +2,34 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Run every test of the project and end with "N passed, N failed":
-#   1. host: tests/host/*.sh (the harness's own logic, no VM)
-#   2. kunit: boot the kernel once, parse the KTAP of the KUnit suites
-#   3. vm: each tests/vm/NAME.sh in a freshly booted guest with fresh disks,
-#      under the timeout its "# timeout: N" line gives, with the NVMe
-#      controllers its "# disks: N" line asks for (default 4)
-# Expects out/bzImage and out/initramfs.cpio.gz (the Makefile builds them).
+#   1. host: tests/host/*.sh (the harness's own logic, the tag core in
+#      userspace under ASan/UBSan and TSan, the series), before any kernel
+#   2. build: the debug kernel (KASAN, lockdep, dma-debug, kmemleak:
+#      config/debug.config) and the initramfs
+#   3. kunit: boot the kernel once, parse the KTAP of the KUnit suites
+#   4. vm: each tests/vm/NAME.sh in a freshly booted guest with fresh disks,
+#      under the timeout its "# timeout: N" line gives (times TIMEOUT_SCALE),
+#      with the NVMe controllers its "# disks: N" line asks for (default 4);
+#      after it the guest tears down what is left and checks that nothing
+#      stayed mapped or leaked and that the kernel log has no complaint
 #
-# Environment: TESTS="NAME..." runs only those VM tests; IOMMU=strict (default),
-# lazy, pt or off; KEEP=1 keeps the run directories under /dev/shm;
-# KERNEL=FILE boots another image (a debug flavour: out/bzImage-debug).
+# Environment: FLAVOUR=debug (default) or prod, the kernel to build and boot;
+# KERNEL=FILE boots that image instead (no build); TESTS="NAME..." runs only
+# those VM tests; PHASES="host build kunit vm" (default all); IOMMU=strict
+# (default), lazy, pt or off; GUEST_ARGS="dmatag.KEY=VAL ..." for the
+# guests' kernel command lines; KEEP=1 keeps the run directories under
+# /dev/shm.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 IOMMU=${IOMMU:-strict}
-kernel_args=
-[ -z "${KERNEL:-}" ] || kernel_args="--kernel $KERNEL"
+FLAVOUR=${FLAVOUR:-debug}
+PHASES=${PHASES:-host build kunit vm}
+case "$FLAVOUR" in
+prod) image=$DMATAG_OUT/bzImage; TIMEOUT_SCALE=${TIMEOUT_SCALE:-1} ;;
+*) image=$DMATAG_OUT/bzImage-$FLAVOUR; TIMEOUT_SCALE=${TIMEOUT_SCALE:-2} ;;
+esac
+kernel_args="--kernel ${KERNEL:-$image}"
 logs=$DMATAG_OUT/check
 mkdir -p "$logs"
 rm -f "$DMATAG_RESULTS"
@@ -50,7 +62,7 @@ phase_host() {
 
 phase_kunit() {
 	dir=$runs/kunit
-	vm_run "$dir" 300 --run kunit --disks 1 --iommu "$IOMMU" $kernel_args -- loglevel=7
+	vm_run "$dir" $((300 * TIMEOUT_SCALE)) --run kunit --disks 1 --iommu "$IOMMU" $kernel_args -- loglevel=7
 	cp "$dir/console.log" "$logs/kunit.console.log"
 	ktap_parse <"$dir/console.log" >"$logs/kunit.results"
 	if [ "$VM_TIMED_OUT" = 1 ] || ! grep -q '^@@END' "$dir/ctl.log"; then
@@ -84,8 +96,9 @@ phase_vm() {
 		timeout=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$t" | head -n 1)
 		disks=$(sed -n 's/^# disks: *\([0-9]*\).*/\1/p' "$t" | head -n 1)
 		t0=$(date +%s)
-		vm_run "$runs/$name" "${timeout:-300}" --run "test:$name" --iommu "$IOMMU" \
-			--disks "${disks:-4}" $kernel_args
+		timeout=$((${VM_TIMEOUT:-${timeout:-300}} * TIMEOUT_SCALE))
+		vm_run "$runs/$name" "$timeout" --run "test:$name" --iommu "$IOMMU" \
+			--disks "${disks:-4}" $kernel_args -- ${GUEST_ARGS:-}
 		for f in console ctl host; do
 			cp "$runs/$name/$f.log" "$logs/$name.$f.log"
 		done
@@ -94,7 +107,7 @@ phase_vm() {
 			result "$verdict" "vm/$name: $case" "$why"
 		done <"$runs/$name.cases"
 		if [ "$VM_TIMED_OUT" = 1 ]; then
-			result fail "vm/$name" "timed out after ${timeout:-300} s"
+			result fail "vm/$name" "timed out after $timeout s"
 		elif ! grep -q '^@@END' "$runs/$name/ctl.log"; then
 			result fail "vm/$name" "the guest stopped before the test ended"
 		elif [ ! -s "$runs/$name.cases" ]; then
@@ -108,9 +121,30 @@ phase_vm() {
 	done
 }
 
+# the kernel (unless KERNEL names one) and the initramfs; a failed build is
+# a failed case, and nothing boots
+phase_build() {
+	local out=$logs/build.log
+	if { [ -n "${KERNEL:-}" ] || "$DMATAG_ROOT/scripts/build-kernel.sh" "$FLAVOUR"; } \
+		>"$out" 2>&1 && make -s -C "$DMATAG_ROOT" initramfs >>"$out" 2>&1; then
+		result ok "build: kernel ($FLAVOUR) and initramfs"
+	else
+		result fail "build: kernel ($FLAVOUR) and initramfs" "see out/check/build.log"
+		tail -n 30 "$out" >&2
+		return 1
+	fi
+}
+
+has_phase() { case " $PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
+
+need_packages $HOST_PACKAGES
 t_all=$(date +%s)
-step "host tests" phase_host
-step "kunit" phase_kunit
-step "vm tests (iommu $IOMMU)" phase_vm
+! has_phase host || step "host tests" phase_host
+built=1
+! has_phase build || step "build ($FLAVOUR)" phase_build || built=0
+if [ "$built" = 1 ]; then
+	! has_phase kunit || step "kunit ($FLAVOUR)" phase_kunit
+	! has_phase vm || step "vm tests ($FLAVOUR, iommu $IOMMU)" phase_vm
+fi
 log "all tests: $(($(date +%s) - t_all)) s"
 results_summary

@@ -31,6 +31,12 @@
  *   dmatag-io mapcost DEV [--buf-size BYTES]
  *	Map one registered buffer of BYTES on DEV and unmap it; print
  *	"mapcost BYTES MAP_US UNMAP_US MEMFREE_DROP_KIB".
+ *   dmatag-io churn DEV [--seconds N] [--offset BYTES]
+ *	For N seconds (default 120), write and read back (verify) 16 KiB IOs on
+ *	8 premapped buffers in 16 MiB of DEV from OFFSET while a second thread
+ *	unregisters and re-registers the buffers, unmaps and maps them, and
+ *	replaces buffer slots. An IO may fail with -EFAULT only while the
+ *	buffers are unregistered; every read returns what was written.
  *   dmatag-io hold DEV [--seconds N]
  *	Premap, then read with READ_FIXED until an IO fails or reads nothing
  *	(the device was removed) or N seconds (default 120) pass; then check
@@ -44,6 +50,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <liburing.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -845,6 +852,183 @@ static int cmd_inflight(void)
 	return 0;
 }
 
+/*
+ * churn: IO with verification on 8 premapped buffers while another thread
+ * unregisters and re-registers them, unmaps and maps them, and replaces
+ * buffer slots. Slot i owns buffer i and the i-th eighth of the region: one
+ * IO in flight per slot, a write of a fresh pattern then a read-back.
+ */
+#define CHURN_SLOTS	8
+#define CHURN_BUF	(64 * KIB)
+#define CHURN_REGION	(16 * MIB)
+
+static struct io_uring churn_ring;
+static struct iovec churn_iov[CHURN_SLOTS];
+static int churn_epoch;		/* odd: the buffers are unregistered */
+static volatile int churn_stop;
+static unsigned long churn_kind[3];
+
+static void *churn_thread(void *arg)
+{
+	uint64_t r = 0xc0ffee;
+	unsigned int slot;
+	int ret;
+
+	(void)arg;
+	while (!churn_stop) {
+		usleep(20000 + (r % 80) * 1000);
+		r ^= r << 13;
+		r ^= r >> 7;
+		r ^= r << 17;
+		switch (r % 3) {
+		case 0:	/* unregister, register again, map */
+			__atomic_add_fetch(&churn_epoch, 1, __ATOMIC_SEQ_CST);
+			ret = io_uring_unregister_buffers(&churn_ring);
+			if (!ret)
+				ret = io_uring_register_buffers(&churn_ring, churn_iov,
+								CHURN_SLOTS);
+			__atomic_add_fetch(&churn_epoch, 1, __ATOMIC_SEQ_CST);
+			if (!ret)
+				ret = map_bufs(&churn_ring, IORING_REGISTER_MAP_BUFFERS, 0,
+					       0, CHURN_SLOTS);
+			break;
+		case 1:	/* unmap, IO goes plain for a while, map again */
+			ret = map_bufs(&churn_ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 0,
+				       CHURN_SLOTS);
+			usleep(10000);
+			if (!ret)
+				ret = map_bufs(&churn_ring, IORING_REGISTER_MAP_BUFFERS, 0,
+					       0, CHURN_SLOTS);
+			break;
+		default: /* a slot replaced by the same memory: a new buffer */
+			slot = (unsigned int)(r >> 8) % CHURN_SLOTS;
+			ret = io_uring_register_buffers_update_tag(&churn_ring, slot,
+								   &churn_iov[slot],
+								   NULL, 1);
+			ret = ret == 1 ? 0 : ret;
+		}
+		/* a device that switched premapping off or went away says so */
+		if (ret && ret != -EOPNOTSUPP && ret != -ENODEV) {
+			fail("churn-register", "step %lu: %s", r % 3, strerror(-ret));
+			break;
+		}
+		churn_kind[r % 3]++;
+	}
+	return NULL;
+}
+
+static int cmd_churn(unsigned int seconds, uint64_t offset)
+{
+	uint64_t gen[CHURN_SLOTS] = { 0 }, pos[CHURN_SLOTS], wpos[CHURN_SLOTS];
+	uint64_t stripe;
+	int epoch[CHURN_SLOTS], writing[CHURN_SLOTS];
+	unsigned long ios = 0, verified = 0, refused = 0, wrong = 0, errors = 0;
+	unsigned char *want = map_anon(CHURN_BUF);
+	unsigned int i, len = 16 * KIB;
+	struct io_uring_cqe *cqe;
+	pthread_t thr;
+	double end;
+	int fd, ret;
+
+	fd = open(dev_path, O_RDWR | O_DIRECT);
+	if (fd < 0)
+		die(dev_path, errno);
+	if (offset + CHURN_REGION > dev_size(fd))
+		die("churn: device smaller than offset + 16 MiB", EINVAL);
+	stripe = CHURN_REGION / CHURN_SLOTS;
+	for (i = 0; i < CHURN_SLOTS; i++) {
+		churn_iov[i].iov_base = map_anon(CHURN_BUF);
+		churn_iov[i].iov_len = CHURN_BUF;
+	}
+	ret = io_uring_queue_init(2 * CHURN_SLOTS, &churn_ring, 0);
+	if (ret || io_uring_register_buffers(&churn_ring, churn_iov, CHURN_SLOTS) ||
+	    io_uring_register_files(&churn_ring, &fd, 1))
+		die("churn: ring set-up", EINVAL);
+	map_bufs(&churn_ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, CHURN_SLOTS);
+	if (pthread_create(&thr, NULL, churn_thread, NULL))
+		die("pthread_create", errno);
+
+	end = now() + seconds;
+	for (i = 0; i < CHURN_SLOTS; i++)
+		writing[i] = -1;	/* nothing in flight */
+	for (;;) {
+		for (i = 0; i < CHURN_SLOTS && now() < end; i++) {
+			struct io_uring_sqe *sqe;
+
+			if (writing[i] >= 0)
+				continue;
+			/* a write of a fresh pattern, or the read-back of the last */
+			writing[i] = !gen[i] || (rnd() & 1);
+			if (writing[i]) {
+				wpos[i] = offset + i * stripe +
+					  (rnd() % ((stripe - len) / 4096)) * 4096;
+				fill(churn_iov[i].iov_base, len, (gen[i] + 1) * 131 + i);
+			} else {
+				memset(churn_iov[i].iov_base, 0, len);
+			}
+			sqe = io_uring_get_sqe(&churn_ring);
+			if (writing[i])
+				io_uring_prep_write_fixed(sqe, 0, churn_iov[i].iov_base, len,
+							  wpos[i], (int)i);
+			else
+				io_uring_prep_read_fixed(sqe, 0, churn_iov[i].iov_base, len,
+							 pos[i], (int)i);
+			sqe->flags |= IOSQE_FIXED_FILE;
+			sqe->user_data = i;
+			epoch[i] = __atomic_load_n(&churn_epoch, __ATOMIC_SEQ_CST);
+			if (io_uring_submit(&churn_ring) != 1)
+				die("io_uring_submit", EIO);
+		}
+		for (i = 0; i < CHURN_SLOTS && writing[i] < 0; i++)
+			;
+		if (i == CHURN_SLOTS)
+			break;
+		if (io_uring_wait_cqe(&churn_ring, &cqe))
+			die("io_uring_wait_cqe", errno);
+		i = (unsigned int)cqe->user_data;
+		ios++;
+		if (cqe->res == -EFAULT) {
+			/* only while the buffers are (being) unregistered */
+			if (epoch[i] == __atomic_load_n(&churn_epoch, __ATOMIC_SEQ_CST) &&
+			    !(epoch[i] & 1))
+				errors++;
+			refused++;	/* not written: the last write stays */
+		} else if (cqe->res != (int)len) {
+			errors++;
+			if (writing[i])
+				gen[i] = 0;	/* unknown: write again first */
+		} else if (writing[i]) {
+			gen[i]++;
+			pos[i] = wpos[i];
+		} else {
+			fill(want, len, gen[i] * 131 + i);
+			if (memcmp(churn_iov[i].iov_base, want, len))
+				wrong++;
+			verified++;
+		}
+		writing[i] = -1;
+		io_uring_cqe_seen(&churn_ring, cqe);
+	}
+	churn_stop = 1;
+	pthread_join(thr, NULL);
+	io_uring_queue_exit(&churn_ring);
+	close(fd);
+	printf("churn: ios=%lu verified=%lu refused_while_unregistered=%lu errors=%lu mismatches=%lu register_cycles=%lu unmap_cycles=%lu slot_updates=%lu\n",
+	       ios, verified, refused, errors, wrong, churn_kind[0], churn_kind[1],
+	       churn_kind[2]);
+	if (errors)
+		fail("churn-errors", "%lu IOs failed outside an unregistered window", errors);
+	else
+		ok("churn-errors");
+	if (wrong)
+		fail("churn-data", "%lu reads returned other data than written", wrong);
+	else if (!verified)
+		fail("churn-data", "nothing was verified");
+	else
+		ok("churn-data");
+	return 0;
+}
+
 static int cmd_map(int want)
 {
 	struct setup s;
@@ -961,7 +1145,8 @@ static void usage(void)
 		"       dmatag-io inflight DEV\n"
 		"       dmatag-io map DEV [--expect ERRNO]\n"
 		"       dmatag-io mapcost DEV [--buf-size BYTES]\n"
-		"       dmatag-io hold DEV [--seconds N]\n");
+		"       dmatag-io hold DEV [--seconds N]\n"
+		"       dmatag-io churn DEV [--seconds N] [--offset BYTES]\n");
 	exit(2);
 }
 
@@ -972,6 +1157,7 @@ int main(int argc, char **argv)
 	unsigned long ios = 4096;
 	unsigned int bs = 4096, qd = 8, seconds = 120, want = 0, share = 100;
 	int premap = 1, write = 0, i;
+	uint64_t offset = 0;
 
 	if (argc < 3)
 		usage();
@@ -1009,6 +1195,8 @@ int main(int argc, char **argv)
 			want = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--seconds"))
 			seconds = strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--offset"))
+			offset = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--profile"))
 			profile = v;
 		else if (!strcmp(a, "--unsupported"))
@@ -1036,6 +1224,8 @@ int main(int argc, char **argv)
 		cmd_mapcost(buf_len);
 	else if (!strcmp(cmd, "hold"))
 		cmd_hold(seconds);
+	else if (!strcmp(cmd, "churn"))
+		cmd_churn(seconds, offset);
 	else
 		usage();
 	print_counters("after");

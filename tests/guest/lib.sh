@@ -12,7 +12,10 @@ CTL=/dev/ttyS1
 # kernel log lines that fail a test whatever else it checked
 # dma-debug's reports name the device ("DMA-API: nvme 0000:01:00.0: device
 # driver ..."); its start-up lines ("DMA-API: preallocated ...") do not.
-KERNEL_COMPLAINTS='BUG:|WARNING:|Call Trace:|DMA-API: [^ ]+ [^ ]+: |KASAN:|UBSAN:|blocked for more than|Oops|general protection'
+# Lockdep reports start with "WARNING:" (circular dependency, suspicious RCU
+# usage, inconsistent lock state); kmemleak's scans say "suspected memory
+# leaks"; KASAN's reports start with "BUG: KASAN:".
+KERNEL_COMPLAINTS='BUG:|WARNING:|Call Trace:|DMA-API: [^ ]+ [^ ]+: |KASAN:|UBSAN:|blocked for more than|Oops|general protection|suspected memory leak'
 
 T=/sys/kernel/tracing
 
@@ -332,7 +335,7 @@ tool_cases() {
 			line=${line#not ok }
 			case_fail "$prefix-${line%%:*}" "${line#*: }"
 			n=$((n + 1)) ;;
-		counters* | fixed_ios* | load* | hold:*) say "$prefix: $line" ;;
+		counters* | fixed_ios* | load* | hold:* | errno* | "# "*) say "$prefix: $line" ;;
 		esac
 	done <"$log"
 	if [ "$n" -eq 0 ] || { [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$log"; }; then
@@ -477,4 +480,79 @@ swap_end() {
 	say "$1: $2 remaps +$(($(dma_tag "$2" remaps) - SW_R0)), $4 maps +$(($(dma_tag "$4" maps) - SW_M0))"
 	check "$1-remapped" test "$(dma_tag "$2" remaps)" -gt "$SW_R0"
 	check "$1-joiner-mapped" test "$(dma_tag "$4" maps)" -gt "$SW_M0"
+}
+
+# --- after every test: nothing left behind --------------------------------
+KMEMLEAK=/sys/kernel/debug/kmemleak
+
+# kmemleak_forget: boot-time suspects are not the test's (debug kernel)
+kmemleak_forget() {
+	[ -w "$KMEMLEAK" ] || return 0
+	echo scan >"$KMEMLEAK" && echo clear >"$KMEMLEAK"
+}
+
+# mapped_disks: the disks that still have bytes premapped
+mapped_disks() {
+	local f
+	for f in /sys/block/*/dma_tag/mapped_bytes; do
+		[ -r "$f" ] || continue
+		[ "$(cat "$f")" = 0 ] || echo "${f#/sys/block/}" | cut -d/ -f1
+	done
+}
+
+no_disk_mapped() { [ -z "$(mapped_disks)" ]; }
+
+# after_test: tear down the stacks a test left (dm, then md), then
+#   teardown-mapped-bytes-zero  every disk's dma_tag/mapped_bytes is 0
+#   dma-debug-release           every NVMe controller is unbound from its
+#                               driver: dma-debug reports any mapping left
+#                               (in the kernel log, checked after this)
+#   kmemleak-clean              (kernels with kmemleak) a scan finds no new
+#                               unreferenced object
+after_test() {
+	local d i
+	for i in 1 2 3; do
+		dm remove_all >/dev/null 2>&1
+		mdadm --stop --scan >/dev/null 2>&1
+		[ -z "$(ls /sys/block | grep -E '^(dm-|md)')" ] && break
+		sleep 1
+	done
+	if wait_for 15 no_disk_mapped; then
+		case_ok teardown-mapped-bytes-zero
+	else
+		case_fail teardown-mapped-bytes-zero "still mapped on: $(mapped_disks | tr '\n' ' ')"
+	fi
+	for d in /sys/bus/pci/drivers/nvme/0000:*; do
+		[ -e "$d" ] && echo "${d##*/}" >/sys/bus/pci/drivers/nvme/unbind
+	done
+	if [ -n "$(ls /sys/block | grep nvme)" ]; then
+		case_fail dma-debug-release "NVMe disks left after unbinding: $(ls /sys/block | grep nvme | tr '\n' ' ')"
+	else
+		case_ok dma-debug-release
+	fi
+	[ -w "$KMEMLEAK" ] || return 0
+	# kmemleak reports objects older than 5 s
+	sleep 6
+	echo scan >"$KMEMLEAK"
+	if [ -s "$KMEMLEAK" ]; then
+		case_fail kmemleak-clean "$(grep -c unreferenced "$KMEMLEAK") unreferenced objects"
+		head -n 60 "$KMEMLEAK"
+	else
+		case_ok kmemleak-clean
+	fi
+}
+
+# kernel_log_clean: no complaint in the kernel log; the lines shown
+kernel_log_clean() {
+	dmesg >/tmp/dmesg.log
+	if grep -E "$KERNEL_COMPLAINTS" /tmp/dmesg.log >/tmp/complaints.log; then
+		case_fail kernel-log-clean "$(head -n 1 /tmp/complaints.log)"
+		echo "--- kernel log complaints ($(wc -l </tmp/complaints.log) lines):"
+		head -n 20 /tmp/complaints.log
+		echo "--- around the first:"
+		grep -n -E "$KERNEL_COMPLAINTS" /tmp/dmesg.log | head -n 1 | cut -d: -f1 |
+			while read -r n; do sed -n "$((n > 5 ? n - 5 : 1)),$((n + 60))p" /tmp/dmesg.log; done
+	else
+		case_ok kernel-log-clean
+	fi
 }
