@@ -444,14 +444,43 @@ static bool in_quarantine(const char *addr, unsigned int len)
 	return false;
 }
 
+/* where the last writes went, for reads that verify them */
+#define NR_RECENT 16
+static struct recent {
+	struct dev *dev;
+	uint64_t off;
+} recent[NR_RECENT];
+static unsigned int next_recent;
+
 static bool overlaps(const char *a, size_t alen, const char *b, size_t blen)
 {
 	return a < b + blen && b < a + alen;
 }
 
+/* a slot holding a buffer (a file of @kind), mostly; any index sometimes */
+static unsigned int pick_buf(void)
+{
+	unsigned int i, start = below(NR_BUFS);
+
+	for (i = 0; below(5) && i < NR_BUFS; i++)
+		if (R.iov[(start + i) % NR_BUFS].iov_base)
+			return (start + i) % NR_BUFS;
+	return below(NR_BUFS + 1);
+}
+
+static unsigned int pick_file(void)
+{
+	unsigned int i, start = below(NR_FILES);
+
+	for (i = 0; below(5) && i < NR_FILES; i++)
+		if (R.kind[(start + i) % NR_FILES] == F_DEV)
+			return (start + i) % NR_FILES;
+	return below(NR_FILES + 1);
+}
+
 static void step_io(void)
 {
-	unsigned int bi = below(NR_BUFS + 1), fi = below(NR_FILES + 1), slot, i, s;
+	unsigned int bi = pick_buf(), fi = pick_file(), slot, i, s;
 	bool write = below(2), expect_ok = true, verify = true;
 	struct io_uring_sqe *sqe;
 	struct inflight *io;
@@ -475,7 +504,7 @@ static void step_io(void)
 		if (!len)
 			len = SECTOR;
 		addr = (char *)v->iov_base + (room > len ? below(room - len + 1) : 0);
-		if (below(3))
+		if (below(6))
 			addr = (char *)((uintptr_t)addr & ~(uintptr_t)(SECTOR - 1));
 		if (addr < (char *)v->iov_base)
 			addr += SECTOR;
@@ -490,7 +519,12 @@ static void step_io(void)
 		expect_ok = false;
 	if (fi < NR_FILES && R.files && R.kind[fi] == F_DEV)
 		d = R.fdev[fi];
-	if (d) {
+	if (d && !write && below(2) && recent[below(NR_RECENT)].dev == d) {
+		/* read back something written lately */
+		off = recent[below(NR_RECENT)].off;
+		if (off + len > d->size)
+			off = d->size - len;
+	} else if (d) {
 		off = SECTOR * (uint64_t)below((unsigned int)((d->size - len) / SECTOR + 1));
 		if (below(4) == 0)
 			off &= ~4095ULL;
@@ -541,6 +575,7 @@ static void step_io(void)
 		.len = len, .off = off, .gen = ++generation,
 	};
 	if (write && io->dev) {
+		recent[next_recent++ % NR_RECENT] = (struct recent){ d, off };
 		word_fill(addr, d, off, len, io->gen);
 		for (s = off / SECTOR; s < (off + len) / SECTOR; s++) {
 			d->busy[s]++;
@@ -565,15 +600,30 @@ static void step_io(void)
 		reap(0);
 }
 
+static void update_buf(unsigned int slot, struct iovec iov, bool good);
+
 static void step_update_buf(void)
 {
-	unsigned int slot = below(NR_BUFS + 2);
 	bool good;
 	struct iovec iov = random_iov(&good);
-	int ret;
 
 	if (below(8) == 0)
 		iov = (struct iovec){ NULL, 0 };	/* empty the slot */
+	update_buf(below(NR_BUFS + 2), iov, good);
+}
+
+/* a good buffer: page-aligned, 4 KiB .. 256 KiB, inside the arena */
+static struct iovec good_iov(void)
+{
+	size_t len = 4096 * (1 + below(64));
+
+	return (struct iovec){ arena + 4096 * below((ARENA - len) / 4096), len };
+}
+
+static void update_buf(unsigned int slot, struct iovec iov, bool good)
+{
+	int ret;
+
 	ret = io_uring_register_buffers_update_tag(&R.r, slot, &iov, NULL, 1);
 	if (!record(OP_UPD_BUF, ret))
 		fail("update-buffer slot %u %p+%zu: %s", slot, iov.iov_base,
@@ -586,9 +636,18 @@ static void step_update_buf(void)
 		fail("update-buffer of good memory: %s", strerror(-ret));
 }
 
+static void update_file(unsigned int slot, unsigned int k);
+
 static void step_update_file(void)
 {
-	unsigned int slot = below(NR_FILES + 2), k = below(6);
+	update_file(below(NR_FILES + 2), below(6));
+}
+
+/* put into @slot: 0 the regular file, 1 a pipe, 2 /dev/null, 3 nothing or a
+ * closed descriptor, else a DEV
+ */
+static void update_file(unsigned int slot, unsigned int k)
+{
 	struct dev *d = &devs[below(nr_devs)];
 	int fd, ret;
 	enum file_kind kind;
@@ -620,19 +679,23 @@ static void step_update_file(void)
 	if (ret == 1 && slot < NR_FILES) {
 		R.kind[slot] = fd < 0 ? F_NONE : kind;
 		R.fdev[slot] = d;
+	} else if (ret == -EBADF && slot < NR_FILES) {
+		/* 6.1 drops the slot's old file before it looks the new fd up */
+		R.kind[slot] = F_NONE;
 	}
 }
 
 static void step_map(bool unmap)
 {
 	struct io_uring_map_buffers mb = {
-		.fd = (int)below(NR_FILES + 2) - 1,
-		.buf_start = below(NR_BUFS + 1),
+		.fd = below(4) ? (int)pick_file() : (int)below(NR_FILES + 2) - 1,
+		.buf_start = below(NR_BUFS),
 	};
 	enum op op = unmap ? OP_UNMAP : OP_MAP;
 	int ret;
 
-	mb.buf_end = below(4) ? mb.buf_start + 1 + below(NR_BUFS) : below(NR_BUFS + 2);
+	mb.buf_end = below(4) ? mb.buf_start + 1 + below(NR_BUFS - mb.buf_start)
+			      : below(NR_BUFS + 2);
 	if (below(32) == 0)
 		mb.buf_end = 0xffffffffu;
 	if (below(32) == 0)
@@ -646,51 +709,72 @@ static void step_map(bool unmap)
 		     mb.buf_start, mb.buf_end, mb.flags, strerror(-ret));
 }
 
+/* a sparse table, then most slots filled the way an application would */
+static void register_buffers(void)
+{
+	unsigned int i;
+	int ret = io_uring_register_buffers_sparse(&R.r, NR_BUFS);
+
+	if (!record(OP_REG_BUFS, ret))
+		fail("register-buffers: %s", strerror(-ret));
+	if (ret)
+		return;
+	R.bufs = true;
+	memset(R.iov, 0, sizeof(R.iov));
+	for (i = 0; i < NR_BUFS; i++)
+		if (below(4))
+			update_buf(i, good_iov(), true);
+}
+
+static void register_files(void)
+{
+	unsigned int i;
+	int ret = io_uring_register_files_sparse(&R.r, NR_FILES);
+
+	if (!record(OP_REG_FILES, ret))
+		fail("register-files: %s", strerror(-ret));
+	if (ret)
+		return;
+	R.files = true;
+	memset(R.kind, 0, sizeof(R.kind));
+	for (i = 0; i < NR_FILES; i++)
+		if (below(4))
+			update_file(i, below(4) ? 5 : below(5));
+}
+
 static void step(void)
 {
 	struct dev *d;
 	int ret;
 	unsigned int k = below(100);
 
-	if (k < 40) {
+	if (k < 50) {
 		step_io();
-	} else if (k < 52) {
+	} else if (k < 62) {
 		step_map(false);
-	} else if (k < 58) {
+	} else if (k < 66) {
 		step_map(true);
-	} else if (k < 68) {
+	} else if (k < 74) {
 		step_update_buf();
-	} else if (k < 78) {
-		step_update_file();
 	} else if (k < 82) {
-		ret = io_uring_register_buffers_sparse(&R.r, NR_BUFS);
-		if (!record(OP_REG_BUFS, ret))
-			fail("register-buffers: %s", strerror(-ret));
-		if (!ret) {
-			R.bufs = true;
-			memset(R.iov, 0, sizeof(R.iov));
-		}
+		step_update_file();
 	} else if (k < 84) {
+		register_buffers();
+	} else if (k < 85 && below(2)) {
 		ret = io_uring_unregister_buffers(&R.r);
 		if (!record(OP_UNREG_BUFS, ret))
 			fail("unregister-buffers: %s", strerror(-ret));
 		if (!ret)
 			R.bufs = false;
-	} else if (k < 88) {
-		ret = io_uring_register_files_sparse(&R.r, NR_FILES);
-		if (!record(OP_REG_FILES, ret))
-			fail("register-files: %s", strerror(-ret));
-		if (!ret) {
-			R.files = true;
-			memset(R.kind, 0, sizeof(R.kind));
-		}
-	} else if (k < 90) {
+	} else if (k < 87) {
+		register_files();
+	} else if (k < 88 && below(2)) {
 		ret = io_uring_unregister_files(&R.r);
 		if (!record(OP_UNREG_FILES, ret))
 			fail("unregister-files: %s", strerror(-ret));
 		if (!ret)
 			R.files = false;
-	} else if (k < 94) {
+	} else if (k < 90) {
 		/* the original descriptor goes; the registered file stays */
 		d = &devs[below(nr_devs)];
 		if (d->fd >= 0) {
@@ -700,10 +784,12 @@ static void step(void)
 		} else {
 			dev_open(d);
 		}
-	} else if (k < 96) {
+	} else if (k < 91 || (k < 92 && below(2))) {
 		ring_exit();		/* with whatever is in flight */
 		ring_new();
 		teardowns++;
+		register_buffers();
+		register_files();
 	} else {
 		reap(0);
 	}
@@ -716,9 +802,10 @@ static unsigned long sysfs_writes;
 
 static void *sysfs_thread(void *arg)
 {
-	static const char *const modes[] = { "on", "auto\n", "off", "auto" };
+	static const char *const modes[] = { "on", "auto\n", "off", "auto", "auto" };
 	static const char *const bad_modes[] = { "x", "of", "autox", "on off", "\n\n" };
-	static const char *const bounds[] = { "4096", "0x100000", "0", "4294967296\n" };
+	static const char *const bounds[] = { "4096", "0x1000000", "4294967296\n",
+					      "4294967296" };
 	static const char *const bad_bounds[] = { "-1", "abc", "0x", "1 2",
 						  "99999999999999999999999" };
 	uint64_t r = 0x5157f5;
@@ -735,7 +822,7 @@ static void *sysfs_thread(void *arg)
 		r ^= r << 17;
 		d = &devs[r % nr_devs];
 		if ((r >> 8) & 1) {
-			v = good ? modes[(r >> 16) % 4] : bad_modes[(r >> 16) % 5];
+			v = good ? modes[(r >> 16) % 5] : bad_modes[(r >> 16) % 5];
 			ret = write_sysfs(d, "queue/dma_premap", v);
 		} else {
 			v = good ? bounds[(r >> 16) % 4] : bad_bounds[(r >> 16) % 5];
@@ -744,7 +831,7 @@ static void *sysfs_thread(void *arg)
 		if (!record(OP_SYSFS, ret) || (good && ret) || (!good && !ret))
 			fail("sysfs %s \"%s\": %s", d->path, v, strerror(-ret));
 		sysfs_writes++;
-		usleep(2000);
+		usleep(20000);
 	}
 	return NULL;
 }
@@ -798,10 +885,12 @@ int main(int argc, char **argv)
 	for (k = 0; k < nr_devs; k++) {
 		find_sysdir(&devs[k]);
 		dev_open(&devs[k]);
-		if (write_sysfs(&devs[k], "queue/dma_premap", "auto"))
+		if (write_sysfs(&devs[k], "queue/dma_premap", "auto") && sysfs)
 			die("queue/dma_premap", EIO);
 	}
 	ring_new();
+	register_buffers();
+	register_files();
 	if (sysfs && pthread_create(&thr, NULL, sysfs_thread, NULL))
 		die("pthread_create", errno);
 	for (i = 0; i < iters; i++) {

@@ -40,8 +40,8 @@ sk=$(dm_disk sk) sk_on=md0
 for d in md0 md1 "$sk"; do premap_mode "$d" auto; done
 
 # --- background load -----------------------------------------------------
-# soak_fio_start NAME DEV OFFSET SIZE: rounds of fio (2 jobs, each half of
-# SIZE from OFFSET) random writes + verify until soak_fio_stop
+# soak_fio_start NAME DEV OFFSET_MIB SIZE_MIB: rounds of fio (2 jobs, each
+# half of SIZE from OFFSET) random writes + verify until soak_fio_stop
 soak_fio_start() {
 	touch "/tmp/soak-$1.run"
 	rm -f "/tmp/soak-$1.stat"
@@ -51,7 +51,7 @@ soak_fio_start() {
 			i=$((i + 1))
 			log=/tmp/soak-fio-$1.log
 			fio --name="$1" --filename="$2" $FIO_URING --iodepth=8 --numjobs=2 \
-				--offset="$3" --size=$(($4 / 2)) --offset_increment=$(($4 / 2)) \
+				--offset="$3M" --size=$(($4 / 2))M --offset_increment=$(($4 / 2))M \
 				--rw=randwrite --bs=4k --verify=crc32c --do_verify=1 \
 				--verify_fatal=1 --verify_backlog=256 --group_reporting >"$log" 2>&1
 			rc=$?
@@ -75,15 +75,13 @@ soak_fio_stop() { # soak_fio_stop NAME: wait for the round in flight
 	eval "wait \$SOAK_PID_$1"
 }
 
-soak_fio_start md0 /dev/md0 32M 32M
-soak_fio_start md1 /dev/md1 64M 64M
-soak_fio_start sk /dev/mapper/sk 0 32M
+soak_fio_start md0 /dev/md0 32 16
+soak_fio_start md1 /dev/md1 64 16
+soak_fio_start sk /dev/mapper/sk 0 16
 
 # --- the cycles ------------------------------------------------------------
 c_r1=0 c_r10=0 c_swap=0 c_plug=0 c_r1rep=0 churn_log=/tmp/soak-churn.log
 : >"$churn_log"
-
-md_degraded() { [ "$(cat "/sys/block/$1/md/degraded")" != 0 ]; }
 
 md_replaced() { # md_replaced MD DEV: the replacement is done, DEV is out
 	md_idle "$1" && grep -q faulty "/sys/block/$1/md/dev-$2/state"
@@ -121,9 +119,7 @@ cycle_swap() {
 cycle_plug() {
 	local id
 	id=$(nv_of "$r1a") || return 1
-	host_unplug "$id" || return 1
-	wait_for 30 md_degraded md0 || return 1
-	md_drop md0 detached && host_plug "$id" || return 1
+	host_unplug "$id" && md_drop md0 detached && host_plug "$id" || return 1
 	r1a=$(n "${id#nv}")
 	mdadm /dev/md0 --add "/dev/$r1a" && md_recover md0 && md_is md0 "[UU]"
 }
@@ -138,18 +134,30 @@ cycle_r1rep() {
 	r1a=$r1s r1s=$old
 }
 
+# cycle NAME CMD...: one case; true only when CMD succeeded
+cycle() {
+	local name=$1
+	shift
+	if "$@"; then
+		case_ok "$name"
+	else
+		case_fail "$name" "failed: $*"
+		return 1
+	fi
+}
+
 t0=$(cut -d. -f1 /proc/uptime)
 r=0
 while [ "$r" -lt "$rounds" ]; do
 	r=$((r + 1))
 	# buffer churn from another thread, on md1's second 32 MiB
-	dmatag-io churn /dev/md1 --seconds 20 --offset 32M >>"$churn_log" 2>&1 &
+	dmatag-io churn /dev/md1 --seconds 20 --offset $((32 << 20)) >>"$churn_log" 2>&1 &
 	churn=$!
-	check "round$r-raid1-fail-remove-add" cycle_r1 && c_r1=$((c_r1 + 1))
-	check "round$r-raid10-replace" cycle_r10 && c_r10=$((c_r10 + 1))
-	check "round$r-dm-table-swap" cycle_swap && c_swap=$((c_swap + 1))
-	check "round$r-unplug-replug" cycle_plug && c_plug=$((c_plug + 1))
-	check "round$r-raid1-replace" cycle_r1rep && c_r1rep=$((c_r1rep + 1))
+	cycle "round$r-raid1-fail-remove-add" cycle_r1 && c_r1=$((c_r1 + 1))
+	cycle "round$r-raid10-replace" cycle_r10 && c_r10=$((c_r10 + 1))
+	cycle "round$r-dm-table-swap" cycle_swap && c_swap=$((c_swap + 1))
+	cycle "round$r-unplug-replug" cycle_plug && c_plug=$((c_plug + 1))
+	cycle "round$r-raid1-replace" cycle_r1rep && c_r1rep=$((c_r1rep + 1))
 	check "round$r-churn" wait "$churn"
 	say "soak round $r done at $(($(cut -d. -f1 /proc/uptime) - t0)) s"
 done
