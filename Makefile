@@ -39,7 +39,7 @@ kernel-debug:
 
 tools: $(TOOLS_BIN)
 
-tools/bin/%: tools/%.c
+tools/bin/%: tools/%.c tools/dmatag.h
 	@mkdir -p tools/bin
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $< -luring
 

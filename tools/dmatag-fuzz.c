@@ -47,20 +47,8 @@
 #include <unistd.h>
 #include <linux/fs.h>
 
-#ifndef IORING_REGISTER_MAP_BUFFERS
-#define IORING_REGISTER_MAP_BUFFERS	26
-#define IORING_REGISTER_UNMAP_BUFFERS	27
-struct io_uring_map_buffers {
-	int32_t fd;
-	uint32_t buf_start;
-	uint32_t buf_end;
-	uint32_t flags;
-	uint64_t resv[2];
-};
-#endif
+#include "dmatag.h"
 
-#define KIB		1024UL
-#define MIB		(1024 * KIB)
 #define NR_BUFS		8
 #define NR_FILES	8
 #define QD		16
@@ -183,47 +171,18 @@ static char reg_path[] = "/tmp/dmatag-fuzz.XXXXXX";
 
 static void find_sysdir(struct dev *d)
 {
-	struct stat st;
-	char link[64], path[128];
-
-	if (stat(d->path, &st) || !S_ISBLK(st.st_mode))
+	if (dmatag_sysdir(d->path, d->sysdir, sizeof(d->sysdir)))
 		die(d->path, ENOTBLK);
-	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u",
-		 major(st.st_rdev), minor(st.st_rdev));
-	snprintf(path, sizeof(path), "%s/partition", link);
-	snprintf(d->sysdir, sizeof(d->sysdir), access(path, F_OK) ? "%s" : "%s/..",
-		 link);
 }
 
 static long long counter(struct dev *d, const char *name)
 {
-	char path[256];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/dma_tag/%s", d->sysdir, name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	return dmatag_counter(d->sysdir, name);
 }
 
 static int write_sysfs(struct dev *d, const char *rel, const char *val)
 {
-	char path[256];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", d->sysdir, rel);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return dmatag_write_sysfs(d->sysdir, rel, val);
 }
 
 static void dev_open(struct dev *d)

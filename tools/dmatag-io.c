@@ -64,20 +64,7 @@
 #include <unistd.h>
 #include <linux/fs.h>
 
-#ifndef IORING_REGISTER_MAP_BUFFERS
-#define IORING_REGISTER_MAP_BUFFERS	26
-#define IORING_REGISTER_UNMAP_BUFFERS	27
-struct io_uring_map_buffers {
-	int32_t fd;
-	uint32_t buf_start;
-	uint32_t buf_end;
-	uint32_t flags;
-	uint64_t resv[2];
-};
-#endif
-
-#define KIB 1024UL
-#define MIB (1024 * KIB)
+#include "dmatag.h"
 
 static int failures;
 static const char *dev_path;
@@ -127,55 +114,24 @@ static int map_bufs(struct io_uring *ring, unsigned int op, int fd,
 /* the sysfs directory of the disk holding DEV (a partition's parent) */
 static void find_sysdir(const char *dev)
 {
-	struct stat st;
-	char link[64], path[128];
-
-	if (stat(dev, &st) || !S_ISBLK(st.st_mode))
+	if (dmatag_sysdir(dev, sysdir, sizeof(sysdir)))
 		die(dev, ENOTBLK);
-	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u",
-		 major(st.st_rdev), minor(st.st_rdev));
-	snprintf(path, sizeof(path), "%s/partition", link);
-	if (!access(path, F_OK))
-		snprintf(sysdir, sizeof(sysdir), "%s/..", link);
-	else
-		snprintf(sysdir, sizeof(sysdir), "%s", link);
 }
 
 static long long counter(const char *name)
 {
-	char path[1024];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/dma_tag/%s", sysdir, name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	return dmatag_counter(sysdir, name);
 }
 
 static int write_file(const char *path, const char *val)
 {
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return dmatag_write_file(path, val);
 }
 
 /* write VAL to REL under the device's sysfs directory */
 static int write_sysfs(const char *rel, const char *val)
 {
-	char path[1024];
-
-	snprintf(path, sizeof(path), "%s/%s", sysdir, rel);
-	return write_file(path, val);
+	return dmatag_write_sysfs(sysdir, rel, val);
 }
 
 static void print_counters(const char *label)
