@@ -5,12 +5,21 @@
 # cache, sync overlay + series onto a working tree, configure it from
 # allnoconfig + config/<flavour>.config and build a bzImage with ccache.
 #
-# Usage: build-kernel.sh [FLAVOUR]   (FLAVOUR: prod (default); see config/)
+# Usage: build-kernel.sh [FLAVOUR] [--config-only]
+#   FLAVOUR: prod (default) or a config/FLAVOUR.config; --config-only stops
+#   after the configuration (the series build test needs only that)
 # Result: out/bzImage (prod) or out/bzImage-FLAVOUR, and out/FLAVOUR.config.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-flavour=${1:-prod}
+flavour=prod
+config_only=0
+for a in "$@"; do
+	case "$a" in
+	--config-only) config_only=1 ;;
+	*) flavour=$a ;;
+	esac
+done
 build=$DMATAG_CACHE/build-$flavour
 kconf=$DMATAG_CACHE/kconfig-$flavour
 jobs=${JOBS:-$(nproc)}
@@ -109,5 +118,6 @@ step "unpack linux-source $KERNEL_VERSION" unpack
 step "working tree" worktree
 step "sync overlay and patches" "$DMATAG_ROOT/scripts/sync-tree.sh"
 step "configure ($flavour)" configure
+[ "$config_only" = 0 ] || exit 0
 step "compile ($flavour, -j$jobs)" compile
 publish

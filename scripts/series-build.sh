@@ -56,7 +56,9 @@ pristine_repo() {
 		git -C "$repo" tag "v$KERNEL_VERSION"
 }
 
-[ -f "$config" ] || die "no $config (run make kernel)"
+# the production configuration, made without a build when there is none
+[ -f "$config" ] || "$DMATAG_ROOT/scripts/build-kernel.sh" prod --config-only >/dev/null 2>&1 ||
+	die "cannot make $config"
 ls "$series"/[0-9][0-9][0-9][0-9]-*.patch >/dev/null 2>&1 || die "no patches in $series"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
