@@ -52,9 +52,8 @@ static int md_dma_tag_members(struct gendisk *disk, blk_dma_tag_member_fn fn,
 	rdev_for_each_rcu(rdev, mddev)
 		max++;
 	rcu_read_unlock();
-	bdev = kmalloc_array(max, sizeof(*bdev), GFP_KERNEL);
-	if (!bdev)
-		return -ENOMEM;
+	/* a membership change must not fail (see blk_dma_tag_ops): a few bytes */
+	bdev = kmalloc_array(max, sizeof(*bdev), GFP_KERNEL | __GFP_NOFAIL);
 	/* a device added since counting reports itself with its own update */
 	rcu_read_lock();
 	if (READ_ONCE(mddev->pers)) {
