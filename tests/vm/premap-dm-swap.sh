@@ -27,7 +27,8 @@ check swap-linear-create dm_create lin "0 $S linear /dev/$n0 0"
 lin=$(dm_disk lin)
 premap_mode "$lin" auto
 r0=$(dma_tag "$lin" remaps) m1=$(dma_tag "$n1" maps)
-bg_fio swap /dev/mapper/lin 24
+# long enough for the debug kernel (KASAN) to still write after both moves
+bg_fio swap /dev/mapper/lin 45
 sleep 6
 c0=$(share "$lin")
 check swap-linear-to-n1 move lin "$n0" "$n1"
