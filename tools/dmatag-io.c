@@ -943,14 +943,18 @@ static int cmd_churn(unsigned int seconds, uint64_t offset)
 			die("io_uring_wait_cqe", errno);
 		i = (unsigned int)cqe->user_data;
 		ios++;
-		if (cqe->res == -EFAULT) {
-			/* only while the buffers are (being) unregistered */
-			if (epoch[i] == __atomic_load_n(&churn_epoch, __ATOMIC_SEQ_CST) &&
-			    !(epoch[i] & 1))
-				errors++;
+		if (cqe->res == -EFAULT &&
+		    (epoch[i] != __atomic_load_n(&churn_epoch, __ATOMIC_SEQ_CST) ||
+		     (epoch[i] & 1))) {
+			/* the buffers were (being) unregistered meanwhile */
 			refused++;	/* not written: the last write stays */
 		} else if (cqe->res != (int)len) {
-			errors++;
+			if (errors++ < 5)
+				printf("churn-error: %s of %u bytes at %" PRIu64 ": res %d (%s), epoch %d -> %d\n",
+				       writing[i] ? "write" : "read", len,
+				       writing[i] ? wpos[i] : pos[i], cqe->res,
+				       cqe->res < 0 ? strerror(-cqe->res) : "short",
+				       epoch[i], __atomic_load_n(&churn_epoch, __ATOMIC_SEQ_CST));
 			if (writing[i])
 				gen[i] = 0;	/* unknown: write again first */
 		} else if (writing[i]) {

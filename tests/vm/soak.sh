@@ -178,7 +178,7 @@ churn_reg=$(sed -n 's/.*register_cycles=\([0-9]*\).*/\1/p' "$churn_log" | awk '{
 churn_unmap=$(sed -n 's/.*unmap_cycles=\([0-9]*\).*/\1/p' "$churn_log" | awk '{ s += $1 } END { print s + 0 }')
 churn_upd=$(sed -n 's/.*slot_updates=\([0-9]*\).*/\1/p' "$churn_log" | awk '{ s += $1 } END { print s + 0 }')
 churn_bad=$(grep -c '^not ok' "$churn_log")
-grep '^not ok' "$churn_log" | head -n 5
+grep -E '^(not ok|churn-error)' "$churn_log" | head -n 10
 pm=0 fb=0
 for d in md0 md1 "$sk"; do
 	set -- $(share "$d")
