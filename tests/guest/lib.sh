@@ -131,6 +131,10 @@ md_idle() { [ "$(cat "/sys/block/$1/md/sync_action")" = idle ]; }
 
 md_rebuilt() { [ "$(cat "/sys/block/$1/md/degraded")" = 0 ] && md_idle "$1"; }
 
+md_replaced() { # md_replaced MD DEV: the replacement is done, DEV is out
+	md_idle "$1" && grep -q faulty "/sys/block/$1/md/dev-$2/state"
+}
+
 # md_drop MD DEV: --fail DEV, then --remove it once md let go of it (md
 # refuses while the member has IO pending). DEV may be "detached".
 md_drop() {

@@ -17,10 +17,6 @@
 n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2) n3=$(nvme_ns_of nv3)
 n4=$(nvme_ns_of nv4)
 
-md_replaced() { # md_replaced MD DEV: the replacement is done, DEV is out
-	md_idle "$1" && grep -q faulty "/sys/block/$1/md/dev-$2/state"
-}
-
 # --- raid1: fail, remove, add ------------------------------------------------
 check r1-create md_create md0 1 "/dev/$n0" "/dev/$n1" -- --size=128M
 check r1-ref-write ref_write /dev/md0

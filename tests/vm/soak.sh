@@ -83,10 +83,6 @@ soak_fio_start sk /dev/mapper/sk 0 16
 c_r1=0 c_r10=0 c_swap=0 c_plug=0 c_r1rep=0 churn_log=/tmp/soak-churn.log
 : >"$churn_log"
 
-md_replaced() { # md_replaced MD DEV: the replacement is done, DEV is out
-	md_idle "$1" && grep -q faulty "/sys/block/$1/md/dev-$2/state"
-}
-
 # raid1 --fail/--remove/--add of md0's second member
 cycle_r1() {
 	md_drop md0 "/dev/$r1b" && mdadm /dev/md0 --add "/dev/$r1b" &&
@@ -173,10 +169,14 @@ for j in md0 md1 sk; do
 		[ -e "$f" ] && { say "$f:"; tail -n 20 "$f"; }
 	done
 done
-churn_ios=$(sed -n 's/^churn: ios=\([0-9]*\).*/\1/p' "$churn_log" | awk '{ s += $1 } END { print s + 0 }')
-churn_reg=$(sed -n 's/.*register_cycles=\([0-9]*\).*/\1/p' "$churn_log" | awk '{ s += $1 } END { print s + 0 }')
-churn_unmap=$(sed -n 's/.*unmap_cycles=\([0-9]*\).*/\1/p' "$churn_log" | awk '{ s += $1 } END { print s + 0 }')
-churn_upd=$(sed -n 's/.*slot_updates=\([0-9]*\).*/\1/p' "$churn_log" | awk '{ s += $1 } END { print s + 0 }')
+# churn_sum KEY: KEY=N summed over the churn runs' summary lines
+churn_sum() {
+	sed -n "s/^churn: .*$1=\([0-9]*\).*/\1/p" "$churn_log" | awk '{ s += $1 } END { print s + 0 }'
+}
+churn_ios=$(churn_sum ios)
+churn_reg=$(churn_sum register_cycles)
+churn_unmap=$(churn_sum unmap_cycles)
+churn_upd=$(churn_sum slot_updates)
 churn_bad=$(grep -c '^not ok' "$churn_log")
 grep -E '^(not ok|churn-error)' "$churn_log" | head -n 10
 pm=0 fb=0
