@@ -180,7 +180,12 @@ vm_run() {
 	for _j in $_jobs; do wait "$_j" 2>/dev/null || true; done
 }
 
-# vm_console_tail DIR [N]: the end of the guest console, for a failure report
+# vm_console_tail DIR [N]: the end of the guest console, for a failure report;
+# when the guest reported a kernel complaint (kernel_log_clean), the start of
+# the first one comes first: the end of a long trace does not say what it was
 vm_console_tail() {
+	tr -d '\r' <"$1/console.log" |
+		sed -n '/^--- around the first:/,$p' | sed -n '2,26p' |
+		sed 's/^/    | /' | grep . && echo "    | [...]"
 	tail -n "${2:-40}" "$1/console.log" | tr -d '\r' | sed 's/^/    | /'
 }
