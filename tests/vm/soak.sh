@@ -177,6 +177,7 @@ churn_ios=$(churn_sum ios)
 churn_reg=$(churn_sum register_cycles)
 churn_unmap=$(churn_sum unmap_cycles)
 churn_upd=$(churn_sum slot_updates)
+churn_eagain=$(churn_sum eagain)
 churn_bad=$(grep -c '^not ok' "$churn_log")
 grep -E '^(not ok|churn-error)' "$churn_log" | head -n 10
 pm=0 fb=0
@@ -187,7 +188,7 @@ for d in md0 md1 "$sk"; do
 done
 share_pct=$(awk -v p="$pm" -v f="$fb" 'BEGIN { printf "%.2f", p + f ? 100 * p / (p + f) : 0 }')
 splats=$(dmesg | grep -c -E "$KERNEL_COMPLAINTS")
-say "SOAK REPORT: rounds=$rounds raid1_fail_remove_add=$c_r1 raid10_replace=$c_r10 dm_table_swaps=$c_swap unplug_replug=$c_plug raid1_replace=$c_r1rep buffer_churn: register_cycles=$churn_reg unmap_cycles=$churn_unmap slot_updates=$churn_upd ios=$churn_ios | fio: rounds=$fio_rounds ios=$ios errors=$errs mismatches=$bad | premapped_share=$share_pct% ($pm premapped, $fb fallback) | kernel_complaints=$splats | $(($(cut -d. -f1 /proc/uptime) - t0)) s"
+say "SOAK REPORT: rounds=$rounds raid1_fail_remove_add=$c_r1 raid10_replace=$c_r10 dm_table_swaps=$c_swap unplug_replug=$c_plug raid1_replace=$c_r1rep buffer_churn: register_cycles=$churn_reg unmap_cycles=$churn_unmap slot_updates=$churn_upd ios=$churn_ios eagain=$churn_eagain | fio: rounds=$fio_rounds ios=$ios errors=$errs mismatches=$bad | premapped_share=$share_pct% ($pm premapped, $fb fallback) | kernel_complaints=$splats | $(($(cut -d. -f1 /proc/uptime) - t0)) s"
 check soak-fio-ran test "$fio_rounds" -ge 3
 check soak-fio-no-error test "$errs" -eq 0
 check soak-fio-no-mismatch test "$bad" -eq 0
