@@ -164,6 +164,7 @@ static struct dev {
 	uint64_t *stamp;	/* per sector: 0 unknown, else its generation */
 	unsigned char *tainted;	/* a torn-down ring's write may still land */
 	int *busy;		/* per sector: writes in flight */
+	long long premapped0;	/* premapped_ios at the start */
 } devs[MAX_DEVS];
 static unsigned int nr_devs;
 static int reg_fd = -1, pipe_fd[2] = { -1, -1 }, null_fd = -1;
@@ -820,6 +821,7 @@ int main(int argc, char **argv)
 	bool sysfs = true;
 	pthread_t thr;
 	const char *name;
+	long long premapped = 0;
 	unsigned int k;
 	int waited;
 
@@ -846,6 +848,7 @@ int main(int argc, char **argv)
 		dev_open(&devs[k]);
 		if (write_sysfs(&devs[k], "queue/dma_premap", "auto") && sysfs)
 			die("queue/dma_premap", EIO);
+		devs[k].premapped0 = counter(&devs[k], "premapped_ios");
 	}
 	ring_new();
 	register_buffers();
@@ -879,6 +882,8 @@ int main(int argc, char **argv)
 		printf("counters %s: premapped_ios=%lld fallback_ios=%lld maps=%lld unmaps=%lld\n",
 		       d->path, counter(d, "premapped_ios"), counter(d, "fallback_ios"),
 		       counter(d, "maps"), counter(d, "unmaps"));
+		if (d->premapped0 >= 0 && counter(d, "premapped_ios") > d->premapped0)
+			premapped += counter(d, "premapped_ios") - d->premapped0;
 		if (d->fd >= 0)
 			close(d->fd);
 	}
@@ -887,6 +892,18 @@ int main(int argc, char **argv)
 	printf("# %lu steps: %lu IOs completed in full, %lu failed or short, %lu sectors verified, %lu ring teardowns, %lu descriptor closes, %lu sysfs writes\n",
 	       steps_done, ios_ok, ios_failed, sectors_verified, teardowns, closes,
 	       sysfs_writes);
+	/* a run in which nothing was premapped or verified tested nothing */
+	if (!table[OP_MAP][0] || premapped <= 0)
+		fail("premapped: %lu maps succeeded, %lld IOs premapped",
+		     table[OP_MAP][0], premapped);
+	else
+		printf("ok premapped %lu maps succeeded, %lld IOs premapped\n",
+		       table[OP_MAP][0], premapped);
+	if (!sectors_verified || !ios_ok)
+		fail("verified: %lu IOs completed, %lu sectors verified", ios_ok,
+		     sectors_verified);
+	else
+		printf("ok verified %lu sectors\n", sectors_verified);
 	if (!failures)
 		printf("ok fuzz %lu steps, every errno documented, every byte as written\n",
 		       steps_done);

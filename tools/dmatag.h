@@ -66,6 +66,19 @@ static inline long long dmatag_counter(const char *dir, const char *name)
 	return v;
 }
 
+/*
+ * Every buffer mapped on the disk at @dir was unmapped: its maps and unmaps
+ * counters are both readable and equal. Both are stored in @maps, @unmaps
+ * (-1 when unreadable): a disk without counters is not "balanced".
+ */
+static inline int dmatag_balanced(const char *dir, long long *maps,
+				  long long *unmaps)
+{
+	*maps = dmatag_counter(dir, "maps");
+	*unmaps = dmatag_counter(dir, "unmaps");
+	return *maps >= 0 && *unmaps >= 0 && *maps == *unmaps;
+}
+
 /* write @val to @path: 0 or -errno */
 static inline int dmatag_write_file(const char *path, const char *val)
 {
