@@ -24,19 +24,6 @@ build=$DMATAG_CACHE/build-$flavour
 kconf=$DMATAG_CACHE/kconfig-$flavour
 jobs=${JOBS:-$(nproc)}
 
-unpack() {
-	[ -f "$PRISTINE/.dmatag-unpacked" ] && return 0
-	[ -f "$KERNEL_TARBALL" ] || die "$KERNEL_TARBALL missing (package linux-source-6.1)"
-	rm -rf "$PRISTINE" "$PRISTINE.tmp" "$SRCTREE"
-	mkdir -p "$PRISTINE.tmp"
-	tar -C "$PRISTINE.tmp" --strip-components=1 -xf "$KERNEL_TARBALL"
-	grep -q '^SUBLEVEL = 192$' "$PRISTINE.tmp/Makefile" ||
-		die "$KERNEL_TARBALL is not $KERNEL_VERSION"
-	touch "$PRISTINE.tmp/.dmatag-unpacked"
-	chmod -R a-w "$PRISTINE.tmp"
-	mv "$PRISTINE.tmp" "$PRISTINE"
-}
-
 # The working tree starts as a hard-linked copy of the pristine one.
 worktree() {
 	[ -f "$SRCTREE/Makefile" ] && return 0
@@ -114,7 +101,7 @@ publish() {
 [ "$flavour" = prod ] || [ -f "$DMATAG_ROOT/config/$flavour.config" ] ||
 	die "no config/$flavour.config"
 need_packages $HOST_PACKAGES
-step "unpack linux-source $KERNEL_VERSION" unpack
+step "unpack linux-source $KERNEL_VERSION" pristine_unpack
 step "working tree" worktree
 step "sync overlay and patches" "$DMATAG_ROOT/scripts/sync-tree.sh"
 step "configure ($flavour)" configure

@@ -26,8 +26,11 @@ IOMMU=${IOMMU:-strict}
 FLAVOUR=${FLAVOUR:-debug}
 PHASES=${PHASES:-host build kunit vm}
 case "$FLAVOUR" in
-prod) image=$DMATAG_OUT/bzImage; TIMEOUT_SCALE=${TIMEOUT_SCALE:-1} ;;
-*) image=$DMATAG_OUT/bzImage-$FLAVOUR; TIMEOUT_SCALE=${TIMEOUT_SCALE:-2} ;;
+prod) image=$DMATAG_OUT/bzImage; TIMEOUT_SCALE=${TIMEOUT_SCALE:-1}
+	checker_args= ;;
+# the debug kernel has kmemleak: its absence fails kmemleak-clean
+*) image=$DMATAG_OUT/bzImage-$FLAVOUR; TIMEOUT_SCALE=${TIMEOUT_SCALE:-2}
+	checker_args=dmatag.kmemleak=1 ;;
 esac
 kernel_args="--kernel ${KERNEL:-$image}"
 logs=$DMATAG_OUT/check
@@ -62,13 +65,21 @@ phase_host() {
 
 phase_kunit() {
 	dir=$runs/kunit
-	vm_run "$dir" $((300 * TIMEOUT_SCALE)) --run kunit --disks 1 --iommu "$IOMMU" $kernel_args -- loglevel=7
+	vm_run "$dir" $((300 * TIMEOUT_SCALE)) --run kunit --disks 1 --iommu "$IOMMU" $kernel_args -- loglevel=7 $checker_args
 	cp "$dir/console.log" "$logs/kunit.console.log"
+	cp "$dir/ctl.log" "$logs/kunit.ctl.log"
 	ktap_parse <"$dir/console.log" >"$logs/kunit.results"
 	if [ "$VM_TIMED_OUT" = 1 ] || ! grep -q '^@@END' "$dir/ctl.log"; then
 		result fail "kunit: boot" "the guest did not finish"
 		vm_console_tail "$dir"
 	fi
+	# the guest's checks after the suites: kernel log, kmemleak
+	tr -d '\r' <"$dir/ctl.log" | sed -n 's/^@@CASE //p' |
+		while read -r verdict case why; do
+			result "$verdict" "kunit: $case" "$why"
+		done
+	grep -q '^@@CASE ok kernel-log-clean' "$dir/ctl.log" ||
+		vm_console_tail "$dir"
 	if [ ! -s "$logs/kunit.results" ]; then
 		result fail "kunit: results" "no KTAP in the kernel log"
 		return
@@ -76,6 +87,8 @@ phase_kunit() {
 	while read -r verdict name why; do
 		result "$verdict" "kunit: $name" "$why"
 	done <"$logs/kunit.results"
+	# the project's suites ran, whatever kernel was booted (KERNEL=)
+	kunit_suites_ran "$logs/kunit.results"
 }
 
 vm_tests() {
@@ -98,21 +111,15 @@ phase_vm() {
 		t0=$(date +%s)
 		timeout=$((${VM_TIMEOUT:-${timeout:-300}} * TIMEOUT_SCALE))
 		vm_run "$runs/$name" "$timeout" --run "test:$name" --iommu "$IOMMU" \
-			--disks "${disks:-4}" $kernel_args -- ${GUEST_ARGS:-}
+			--disks "${disks:-4}" $kernel_args -- $checker_args ${GUEST_ARGS:-}
 		for f in console ctl host; do
 			cp "$runs/$name/$f.log" "$logs/$name.$f.log"
 		done
-		tr -d '\r' <"$runs/$name/ctl.log" | sed -n 's/^@@CASE //p' >"$runs/$name.cases"
-		while read -r verdict case why; do
-			result "$verdict" "vm/$name: $case" "$why"
-		done <"$runs/$name.cases"
 		if [ "$VM_TIMED_OUT" = 1 ]; then
 			result fail "vm/$name" "timed out after $timeout s"
-		elif ! grep -q '^@@END' "$runs/$name/ctl.log"; then
-			result fail "vm/$name" "the guest stopped before the test ended"
-		elif [ ! -s "$runs/$name.cases" ]; then
-			result fail "vm/$name" "no test case reported"
 		fi
+		vm_verdicts "vm/$name" "$runs/$name/ctl.log" \
+			"$(sed -n 's/^# cases: *\([0-9]*\).*/\1/p' "$t" | head -n 1)"
 		if grep -q "^not ok vm/$name" "$DMATAG_RESULTS" 2>/dev/null; then
 			echo "  console of vm/$name (full log: out/check/$name.console.log):"
 			vm_console_tail "$runs/$name"
@@ -139,6 +146,11 @@ has_phase() { case " $PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
 
 need_packages $HOST_PACKAGES
 t_all=$(date +%s)
+# the host tests use the kernel tree's checkpatch and kernel-doc
+if has_phase host || has_phase build; then
+	( step "kernel source" pristine_unpack ) ||
+		result fail "setup: kernel source" "cannot unpack $KERNEL_TARBALL"
+fi
 ! has_phase host || step "host tests" phase_host
 built=1
 ! has_phase build || step "build ($FLAVOUR)" phase_build || built=0

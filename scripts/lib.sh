@@ -59,6 +59,22 @@ HOST_PACKAGES="linux-source-6.1 build-essential bc bison flex libelf-dev
 libssl-dev cpio xz-utils ccache kmod rsync python3 qemu-system-x86
 busybox-static dmsetup mdadm fio liburing-dev git sparse liburcu-dev"
 
+# The pristine kernel tree: Debian's tarball unpacked once into the cache,
+# read-only. The host tests use its scripts (checkpatch, kernel-doc), the
+# build its sources.
+pristine_unpack() {
+	[ -f "$PRISTINE/.dmatag-unpacked" ] && return 0
+	[ -f "$KERNEL_TARBALL" ] || die "$KERNEL_TARBALL missing (package linux-source-6.1)"
+	rm -rf "$PRISTINE" "$PRISTINE.tmp" "$SRCTREE"
+	mkdir -p "$PRISTINE.tmp"
+	tar -C "$PRISTINE.tmp" --strip-components=1 -xf "$KERNEL_TARBALL"
+	grep -q '^SUBLEVEL = 192$' "$PRISTINE.tmp/Makefile" ||
+		die "$KERNEL_TARBALL is not $KERNEL_VERSION"
+	touch "$PRISTINE.tmp/.dmatag-unpacked"
+	chmod -R a-w "$PRISTINE.tmp"
+	mv "$PRISTINE.tmp" "$PRISTINE"
+}
+
 # Result bookkeeping shared by every phase of `make check`: one line per
 # case in $DMATAG_RESULTS, printed as TAP with a running number.
 DMATAG_RESULTS=${DMATAG_RESULTS:-$DMATAG_OUT/check/results}
@@ -115,6 +131,63 @@ ktap_parse() {
 	}
 	/^(not )?ok [0-9]+ / { close_suite(); next }
 	END { close_suite() }'
+}
+
+# kunit_suites: the KUnit suites the overlay defines (.name of each
+# struct kunit_suite in a *-test.c)
+kunit_suites() {
+	local d
+	for d in $OVERLAY_DIRS; do
+		[ -d "$DMATAG_ROOT/$d" ] && find "$DMATAG_ROOT/$d" -name '*-test.c'
+	done | sort | xargs -r awk '
+		/^static struct kunit_suite / { s = 1 }
+		s && /\.name = "/ { sub(/.*\.name = "/, ""); sub(/".*/, ""); print; s = 0 }'
+}
+
+# kunit_suites_ran RESULTS: one case per suite of kunit_suites, which fails
+# unless RESULTS (ktap_parse's) has a passing case of it
+kunit_suites_ran() {
+	local suite
+	for suite in $(kunit_suites); do
+		if grep -q "^ok $suite\." "$1"; then
+			result ok "kunit: suite $suite ran"
+		else
+			result fail "kunit: suite $suite ran" "no passing case of $suite in the KTAP"
+		fi
+	done
+}
+
+# vm_verdicts NAME CTL_LOG [PLAN]: the results of one guest run from its
+# control log. Every @@CASE line is a case; then the case NAME: complete,
+# which fails unless the test script ran to its end (@@RAN: it did not exit
+# or die half way), it reported at least PLAN cases of its own (the
+# "# cases: N" line of the test; before @@RAN), the checks after the test
+# reported (kernel-log-clean), and the guest said @@END 0.
+vm_verdicts() {
+	local name=$1 ctl=$2 plan=${3:-1} own end why=
+	tr -d '\r' <"$ctl" >"$ctl.clean"
+	sed -n 's/^@@CASE //p' "$ctl.clean" | while read -r verdict case why; do
+		result "$verdict" "$name: $case" "$why"
+	done
+	own=$(sed -n '/^@@RAN/q; /^@@CASE /p' "$ctl.clean" | grep -c '') || true
+	end=$(sed -n 's/^@@END \([0-9]*\).*/\1/p' "$ctl.clean" | head -n 1)
+	if ! grep -qx '@@RAN' "$ctl.clean"; then
+		why="the test script stopped before its end"
+	elif [ "$own" -lt "$plan" ]; then
+		why="$own of the $plan cases it declares reported"
+	elif ! grep -q '^@@CASE [a-z]* kernel-log-clean' "$ctl.clean"; then
+		why="the checks after the test did not report"
+	elif [ -z "$end" ]; then
+		why="the guest stopped before the end"
+	elif [ "$end" != 0 ]; then
+		why="the guest ended with status $end"
+	fi
+	rm -f "$ctl.clean"
+	if [ -n "$why" ]; then
+		result fail "$name: complete" "$why"
+	else
+		result ok "$name: complete"
+	fi
 }
 
 # --- the VM -------------------------------------------------------------------

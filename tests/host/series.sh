@@ -10,7 +10,7 @@ DMATAG_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$DMATAG_ROOT/scripts/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-checkpatch=$PRISTINE/scripts/checkpatch.pl
+checkpatch=${CHECKPATCH:-$PRISTINE/scripts/checkpatch.pl}
 
 t_check series-exports eval 'bash "$DMATAG_ROOT/scripts/export-series.sh" "$tmp/series" 2>/dev/null'
 t_check series-checkpatch-available test -f "$checkpatch"
@@ -21,10 +21,14 @@ for p in "$tmp"/series/[0-9][0-9][0-9][0-9]-*.patch; do
 	case "$name" in 0000-*) continue ;; esac
 	t_check "$name-numbered" grep -q '^Subject: \[PATCH [1-9][0-9]*/[0-9]*\] ' "$p"
 	t_check "$name-signed-off" grep -q '^Signed-off-by: ' "$p"
-	perl "$checkpatch" --strict --no-tree -q "$p" >"$tmp/cp.log" 2>&1
+	perl "$checkpatch" --strict --no-tree "$p" >"$tmp/cp.log" 2>&1
 	grep -E '^(ERROR|WARNING|CHECK):' "$tmp/cp.log" |
 		grep -v 'does MAINTAINERS need updating' >"$tmp/cp.msgs"
-	if [ -s "$tmp/cp.msgs" ]; then
+	# a checkpatch that did not run (missing, perl error) says no total
+	if ! grep -q '^total: [0-9]* errors, ' "$tmp/cp.log"; then
+		echo "not ok - $name-checkpatch # checkpatch did not check it: $(head -n 1 "$tmp/cp.log")"
+		t_fail=1
+	elif [ -s "$tmp/cp.msgs" ]; then
 		echo "not ok - $name-checkpatch # $(head -n 1 "$tmp/cp.msgs")"
 		sed 's/^/#   /' "$tmp/cp.log"
 		t_fail=1

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 900
+# cases: 14
 # dmatag-fuzz (tools/dmatag-fuzz.c): random and hostile io_uring register,
 # update, map, unmap, IO, close and ring teardown sequences with a fixed seed
 # on a raw NVMe namespace, an md raid1 and a dm linear device at once, while

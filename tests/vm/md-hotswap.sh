@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 900
+# cases: 10
 # Stock behaviour: an mdadm --fail / --remove / --add cycle on raid1 under
 # running fio verify; recovery is waited for, then the rebuilt member alone
 # must return what was written before the swap.

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 600
+# cases: 6
 # Stock behaviour: md raid1 and raid10 created with mdadm keep data
 # (fio crc32c verify through io_uring with registered files and buffers).
 . /tests/guest/lib.sh

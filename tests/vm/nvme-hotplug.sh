@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 900
+# cases: 12
 # Stock behaviour: surprise removal of an NVMe (QMP device_del) under md
 # raid1 with running fio verify, then a fresh controller plugged on the same
 # root port (device_add) and added back; the array goes degraded, rebuilds,

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 600
+# cases: 15
 # The per-IO DMA work of premapped IO against plain IO in one boot, counted
 # with the ftrace function profiler: 4 KiB random reads through READ_FIXED
 # on raw NVMe. Premapped (IORING_REGISTER_MAP_BUFFERS, profiler switched on
@@ -14,9 +15,9 @@ iommu=$(cmdline_arg iommu)
 
 pm0=$(dma_tag "$n0" premapped_ios)
 check raw-premapped-run load_count raw-premapped "/dev/$n0"
-check raw-premapped-map-0 near "$LC_MAP" 0
-check raw-premapped-unmap-0 near "$LC_UNMAP" 0
-check raw-premapped-flush-0 near "$LC_FLUSH" 0
+check raw-premapped-map-0 exactly_zero "$LC_MAP_N"
+check raw-premapped-unmap-0 exactly_zero "$LC_UNMAP_N"
+check raw-premapped-flush-0 exactly_zero "$LC_FLUSH_N"
 check raw-premapped-counter test $(($(dma_tag "$n0" premapped_ios) - pm0)) -eq "$LC_IOS"
 
 check raw-plain-run load_count raw-plain "/dev/$n0" --plain
@@ -24,7 +25,7 @@ check raw-plain-map-1 near "$LC_MAP" 1
 check raw-plain-unmap-1 near "$LC_UNMAP" 1
 case "$iommu" in
 strict) check raw-plain-flush-1 near "$LC_FLUSH" 1 ;;
-pt | off) check raw-plain-flush-0 near "$LC_FLUSH" 0 ;;
+pt | off) check raw-plain-flush-0 exactly_zero "$LC_FLUSH_N" ;;
 esac
 
 # stock fio, auto mode: 8 buffers of one page are mapped at their first IO

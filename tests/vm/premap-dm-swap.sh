@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 900
+# cases: 50
 # device-mapper composite tags when the members change or cannot premap:
 # - table swap under running stock fio verify (auto mode): a linear device
 #   moved to another NVMe and back (the data copied while suspended), and a

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 900
+# cases: 23
 # Surprise removal (QMP device_del) of an md raid1 member under running
 # stock fio verify on premapped buffers (auto mode): the member's mappings
 # are revoked with its controller, md fails it, IO to the surviving member

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 1200
 # disks: 5
+# cases: 42
 # md hot-swaps under running stock fio verify on premapped buffers (auto
 # mode; the buffers are mapped once, at fio's first IO, and must follow the
 # array's members without fio noticing):

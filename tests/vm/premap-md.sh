@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 1200
+# cases: 170
 # Premapped IO through md (composite DMA tags over the devices of the
 # personality): raid0 over 4 NVMe, raid1 over 2, raid10 over 4, raid5 over
 # 4, and dm linear over md raid10 (nested). Each: dmatag-io verify with an
@@ -47,8 +48,9 @@ check raid5-stop md_gone md0 $all
 # nested: dm linear over md raid10
 check nested-create md_create md0 10 $all -- --size=256M
 check nested-dm-create dm_create top "0 $(sectors md0) linear /dev/md0 0"
+inner0=$(share md0) top0=$(share "$(dm_disk top)")
 premap_stack dm-over-raid10 /dev/mapper/top "$(dm_disk top)"
-check nested-md-premapped test "$(dma_tag md0 premapped_ios)" -gt 0
+check nested-md-premapped nested_premapped md0 "$inner0" "$(dm_disk top)" "$top0"
 dm_remove top
 check nested-md-no-leak no_leak md0
 check nested-stop md_gone md0 $all

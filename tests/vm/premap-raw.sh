@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 900
+# cases: 90
 # Premapped IO on a raw NVMe namespace: data verify of premapped against
 # plain IO for sizes 512 B .. 1 MiB at many buffer offsets (misaligned
 # starts, IOs that cross PRP list pages, a buffer that starts inside a

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 600
+# cases: 52
 # Surprise removal (QMP device_del) of an NVMe whose namespace has buffers
 # premapped by a running io_uring application: the mappings are revoked
 # before the controller goes, IO ends (capacity 0) or fails with an errno,

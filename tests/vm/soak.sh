@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 1500
 # disks: 8
+# cases: 20
 # Soak: member changes of every kind, interleaved, under stock fio verify on
 # premapped buffers (auto mode, two jobs per device) and dmatag-io churn
 # (buffers unregistered and registered again, unmapped and mapped, slots
-# replaced from another thread, every read verified). Per round:
+# replaced from another thread, every read verified; on dm linear over
+# md1). Per round:
 #   raid1 --fail/--remove/--add          md0 (raid1 over 2 NVMe)
 #   raid10 --replace with the spare      md1 (raid10 over 4 NVMe, 1 spare)
 #   dm table swap                        sk (dm linear) moved between md0
@@ -36,6 +38,10 @@ check create-md0 md_create md0 1 "/dev/$r1a" "/dev/$r1b" -- --size=64M
 # shellcheck disable=SC2086
 check create-md1 md_create md1 10 $(for d in $r10; do echo "/dev/$d"; done) -- --size=64M
 check create-sk dm_create sk "0 65536 linear /dev/md0 0"
+# dmatag-io churn's device: md1's 32-48 MiB through dm linear, so that its
+# counters are churn's alone (md1's also count fio's) while md1's members
+# change underneath
+check create-ch dm_create ch "0 32768 linear /dev/md1 65536"
 sk=$(dm_disk sk) sk_on=md0
 for d in md0 md1 "$sk"; do premap_mode "$d" auto; done
 
@@ -146,8 +152,8 @@ t0=$(cut -d. -f1 /proc/uptime)
 r=0
 while [ "$r" -lt "$rounds" ]; do
 	r=$((r + 1))
-	# buffer churn from another thread, on md1's second 32 MiB
-	dmatag-io churn /dev/md1 --seconds 20 --offset $((32 << 20)) >>"$churn_log" 2>&1 &
+	# buffer churn from another thread, on md1's 32-48 MiB
+	dmatag-io churn /dev/mapper/ch --seconds 20 >>"$churn_log" 2>&1 &
 	churn=$!
 	cycle "round$r-raid1-fail-remove-add" cycle_r1 && c_r1=$((c_r1 + 1))
 	cycle "round$r-raid10-replace" cycle_r10 && c_r10=$((c_r10 + 1))
@@ -178,6 +184,8 @@ churn_reg=$(churn_sum register_cycles)
 churn_unmap=$(churn_sum unmap_cycles)
 churn_upd=$(churn_sum slot_updates)
 churn_eagain=$(churn_sum eagain)
+churn_maps=$(churn_sum maps)
+churn_pm=$(churn_sum premapped)
 churn_bad=$(grep -c '^not ok' "$churn_log")
 grep -E '^(not ok|churn-error)' "$churn_log" | head -n 10
 pm=0 fb=0
@@ -188,7 +196,7 @@ for d in md0 md1 "$sk"; do
 done
 share_pct=$(awk -v p="$pm" -v f="$fb" 'BEGIN { printf "%.2f", p + f ? 100 * p / (p + f) : 0 }')
 splats=$(dmesg | grep -c -E "$KERNEL_COMPLAINTS")
-say "SOAK REPORT: rounds=$rounds raid1_fail_remove_add=$c_r1 raid10_replace=$c_r10 dm_table_swaps=$c_swap unplug_replug=$c_plug raid1_replace=$c_r1rep buffer_churn: register_cycles=$churn_reg unmap_cycles=$churn_unmap slot_updates=$churn_upd ios=$churn_ios eagain=$churn_eagain | fio: rounds=$fio_rounds ios=$ios errors=$errs mismatches=$bad | premapped_share=$share_pct% ($pm premapped, $fb fallback) | kernel_complaints=$splats | $(($(cut -d. -f1 /proc/uptime) - t0)) s"
+say "SOAK REPORT: rounds=$rounds raid1_fail_remove_add=$c_r1 raid10_replace=$c_r10 dm_table_swaps=$c_swap unplug_replug=$c_plug raid1_replace=$c_r1rep buffer_churn: register_cycles=$churn_reg unmap_cycles=$churn_unmap slot_updates=$churn_upd maps=$churn_maps ios=$churn_ios premapped=$churn_pm eagain=$churn_eagain | fio: rounds=$fio_rounds ios=$ios errors=$errs mismatches=$bad | premapped_share=$share_pct% ($pm premapped, $fb fallback) | kernel_complaints=$splats | $(($(cut -d. -f1 /proc/uptime) - t0)) s"
 check soak-fio-ran test "$fio_rounds" -ge 3
 check soak-fio-no-error test "$errs" -eq 0
 check soak-fio-no-mismatch test "$bad" -eq 0
@@ -196,5 +204,6 @@ check soak-churn-clean test "$churn_bad" -eq 0
 check soak-premapped-share test "$pm" -gt 0 -a $((pm * 100)) -ge $(((pm + fb) * 95))
 check soak-no-splat test "$splats" -eq 0
 check soak-dm-remove dm_remove sk
+check soak-ch-remove dm_remove ch
 check soak-md0-stop mdadm --stop /dev/md0
 check soak-md1-stop mdadm --stop /dev/md1
