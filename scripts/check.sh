@@ -74,10 +74,7 @@ phase_kunit() {
 		vm_console_tail "$dir"
 	fi
 	# the guest's checks after the suites: kernel log, kmemleak
-	tr -d '\r' <"$dir/ctl.log" | sed -n 's/^@@CASE //p' |
-		while read -r verdict case why; do
-			result "$verdict" "kunit: $case" "$why"
-		done
+	ctl_results kunit "$dir/ctl.log"
 	grep -q '^@@CASE ok kernel-log-clean' "$dir/ctl.log" ||
 		vm_console_tail "$dir"
 	if [ ! -s "$logs/kunit.results" ]; then

@@ -157,6 +157,14 @@ kunit_suites_ran() {
 	done
 }
 
+# ctl_results NAME CTL_LOG: each "@@CASE ok|fail CASE [WHY]" line of a guest's
+# control log as the result "NAME: CASE"
+ctl_results() {
+	tr -d '\r' <"$2" | sed -n 's/^@@CASE //p' | while read -r verdict case why; do
+		result "$verdict" "$1: $case" "$why"
+	done
+}
+
 # vm_verdicts NAME CTL_LOG [PLAN]: the results of one guest run from its
 # control log. Every @@CASE line is a case; then the case NAME: complete,
 # which fails unless the test script ran to its end (@@RAN: it did not exit
@@ -165,10 +173,8 @@ kunit_suites_ran() {
 # reported (kernel-log-clean), and the guest said @@END 0.
 vm_verdicts() {
 	local name=$1 ctl=$2 plan=${3:-1} own end why=
+	ctl_results "$name" "$ctl"
 	tr -d '\r' <"$ctl" >"$ctl.clean"
-	sed -n 's/^@@CASE //p' "$ctl.clean" | while read -r verdict case why; do
-		result "$verdict" "$name: $case" "$why"
-	done
 	own=$(sed -n '/^@@RAN/q; /^@@CASE /p' "$ctl.clean" | grep -c '') || true
 	end=$(sed -n 's/^@@END \([0-9]*\).*/\1/p' "$ctl.clean" | head -n 1)
 	if ! grep -qx '@@RAN' "$ctl.clean"; then

@@ -527,7 +527,12 @@ KMEMLEAK=/sys/kernel/debug/kmemleak
 # cleared
 kmemleak_forget() {
 	[ -w "$KMEMLEAK" ] || return 0
-	echo scan >"$KMEMLEAK" && echo scan >"$KMEMLEAK" && echo clear >"$KMEMLEAK"
+	kmemleak_scan && echo clear >"$KMEMLEAK"
+}
+
+# kmemleak_scan: two scans (see kmemleak_check); false when refused
+kmemleak_scan() {
+	echo scan >"$KMEMLEAK" && echo scan >"$KMEMLEAK"
 }
 
 # mapped_disks: the disks that still have bytes premapped
@@ -586,7 +591,7 @@ kmemleak_check() {
 	fi
 	sleep "${KMEMLEAK_WAIT:-6}"
 	# a kmemleak that disabled itself refuses the scan, and reports nothing
-	if ! echo scan >"$KMEMLEAK" || ! echo scan >"$KMEMLEAK"; then
+	if ! kmemleak_scan; then
 		case_fail kmemleak-clean "the scan was refused: kmemleak is disabled"
 		return
 	fi
