@@ -12,13 +12,18 @@
 #include <linux/blk-dma-tag.h>
 #include <linux/blkdev.h>
 #include <linux/export.h>
+#include <linux/llist.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/spinlock.h>
 #include <linux/sysfs.h>
+#include <linux/workqueue.h>
 
 /**
  * DOC: premapping on a block device
@@ -31,13 +36,15 @@
  * tag there in blk_dma_tag_attach(): no interface between io_uring and the
  * block device has to carry it.
  *
- * Every IO that carries a tag holds a reference on it. Unmapping removes the
- * tag from the lookup array, waits until the references drop, and only then
- * lets the driver unmap. The wait happens without the disk's lock: IO on a
- * stacking disk may need the stacking driver's own thread to complete (md),
- * and that thread may be waiting to change the disk's members. del_gendisk()
- * revokes every tag of the disk the same way after the queue has drained, so
- * no mapping outlives the device.
+ * Every IO that carries a tag holds a reference on it. Unmapping stops new
+ * IO from taking the tag and returns: nobody waits for IO or for a grace
+ * period. The last reference queues the tag for retirement, and a worker
+ * undoes the mappings of every tag queued so far, then waits one grace
+ * period for the lookups that may still see them and frees them (see
+ * "Lifetime" in Documentation/block/dma-tags.rst). The owner's buffer stays
+ * referenced (struct blk_dma_buf) until then. del_gendisk() revokes every
+ * tag of the disk after the queue has drained, so no mapping outlives the
+ * device.
  */
 
 /* per-CPU IO counters */
@@ -55,26 +62,37 @@ struct blk_dma_tag_index {
 
 /**
  * struct blk_dma_tag_disk - premapping state of a disk
- * @lock: serialises map, unmap, revocation and @index updates
- * @tags: live tags
- * @nr_tags: entries in @tags
- * @retiring: tags being unmapped, waiting for their IO without @lock
- * @index: @tags sorted for lookup, or NULL when there are none
+ * @lock: serialises map, the drivers' unmap, revocation, membership changes
+ *	and @index updates; protects @tags
+ * @stop_lock: protects the tags' @stopped flags, @nr_tags, @index_stale and
+ *	the counters: stopping a tag never waits for @lock, which a mapping may
+ *	hold for long
+ * @ref: one for the disk, one per tag not yet freed
+ * @disk: the disk
+ * @remap_work: blk_dma_tag_members_joined() in the background
+ * @tags: tags not yet retired: live ones and stopped ones
+ * @nr_tags: live tags in @tags
+ * @index: the live tags sorted for lookup, or NULL when there are none
+ * @index_stale: @index may still name tags that were stopped
  * @mode: enum blk_dma_premap
  * @dead: del_gendisk() has run: no new tags
- * @mapped_bytes: bytes mapped by live tags
+ * @mapped_bytes: bytes mapped by live tags (not those being retired)
  * @max_mapped_bytes: the bound on @mapped_bytes
  * @maps: tags made since the disk was added
- * @unmaps: tags unmapped (including revoked ones)
+ * @unmaps: tags whose mapping was undone (retired or revoked)
  * @remaps: composite tags rebuilt because the members changed
  * @stats: IOs that used a tag, and tagged IOs that were mapped per IO
  */
 struct blk_dma_tag_disk {
 	struct mutex lock;	/* map, unmap, revoke, index updates */
+	spinlock_t stop_lock;	/* stops and counters */
+	refcount_t ref;
+	struct gendisk *disk;
+	struct work_struct remap_work;
 	struct list_head tags;
 	unsigned int nr_tags;
-	struct list_head retiring;
 	struct blk_dma_tag_index __rcu *index;
+	bool index_stale;
 	int mode;
 	bool dead;
 	u64 mapped_bytes;
@@ -104,6 +122,7 @@ struct blk_dma_tag_members {
 static struct blk_dma_tag *__blk_dma_tag_map(struct block_device *bdev,
 					     const struct bio_vec *bvec,
 					     unsigned int nr_bvecs,
+					     struct blk_dma_buf *buf,
 					     unsigned int depth);
 
 /* lockdep: a stack maps its members with its own lock held, one level down */
@@ -123,23 +142,32 @@ static int blk_dma_tag_cmp(const void *a, const void *b)
 }
 
 /*
- * Publish a new lookup array after @dt->tags changed; @dt->lock held. Without
+ * Publish a new lookup array of the live tags; @dt->lock held. Without
  * memory for it, publish none: lookups find nothing (IO is mapped per IO)
- * until the next change, and no array ever names a tag that was taken out.
+ * until the next change. A stopped tag may stay in the array until the next
+ * rebuild (@dt->index_stale); it is freed only a grace period after that.
+ * Tags may be stopped meanwhile (that only takes @dt->stop_lock): @nr_tags
+ * only shrinks while @dt->lock is held, and a stop after the snapshot below
+ * marks the new array stale again.
  */
 static int blk_dma_tag_reindex(struct blk_dma_tag_disk *dt)
 {
 	struct blk_dma_tag_index *new = NULL, *old;
 	struct blk_dma_tag *tag;
-	unsigned int i = 0;
+	unsigned int i = 0, nr;
 	int ret = 0;
 
 	lockdep_assert_held(&dt->lock);
-	if (dt->nr_tags) {
-		new = kvmalloc(struct_size(new, tags, dt->nr_tags), GFP_KERNEL);
+	spin_lock(&dt->stop_lock);
+	dt->index_stale = false;
+	nr = dt->nr_tags;
+	spin_unlock(&dt->stop_lock);
+	if (nr) {
+		new = kvmalloc(struct_size(new, tags, nr), GFP_KERNEL);
 		if (new) {
 			list_for_each_entry(tag, &dt->tags, node)
-				new->tags[i++] = tag;
+				if (!READ_ONCE(tag->stopped) && i < nr)
+					new->tags[i++] = tag;
 			new->nr = i;
 			sort(new->tags, new->nr, sizeof(new->tags[0]),
 			     blk_dma_tag_cmp, NULL);
@@ -244,10 +272,12 @@ EXPORT_SYMBOL_GPL(blk_dma_tag_account);
  * composite: unmapping it unmaps them, once no IO carries the composite.
  *
  * blk_dma_tag_members_changed() rebuilds the tables when the stacking driver
- * changed its members while no IO was in flight (dm: the table swap happens
- * suspended): entries of members that stay are kept, new members are mapped,
- * and the tags of members that left are unmapped after a grace period, before
- * the driver lets go of those members.
+ * changed its members, with no IO in flight to those that leave (dm: the
+ * table swap happens suspended): entries of members that stay are kept, new
+ * members are mapped, and the tags of members that left are unmapped, before
+ * the driver lets go of those members; their mappings are undone in the
+ * background (see "retirement" below). blk_dma_tag_members_left() maps
+ * nothing, for a change made while the device holds its IO.
  */
 
 struct blk_dma_tag_member_list {
@@ -314,7 +344,8 @@ blk_dma_tag_fan_out(struct blk_dma_tag *tag, struct blk_dma_tag_members *old,
 				mt = old->m[j].tag;
 		if (!mt && map_new) {
 			mt = __blk_dma_tag_map(l.bdev[i], tag->bvec,
-					       tag->nr_bvecs, tag->depth + 1);
+					       tag->nr_bvecs, tag->buf,
+					       tag->depth + 1);
 			if (IS_ERR(mt))
 				mt = NULL;
 		}
@@ -336,16 +367,23 @@ static bool blk_dma_tag_in_table(struct blk_dma_tag_members *t,
 	return false;
 }
 
-/* unmap the member tags of @old that @new does not keep, and free @old */
+/*
+ * Unmap the member tags of @old that @new does not keep, and free @old after
+ * a grace period (bios being translated may still read it). No IO is in
+ * flight to the members that left, and the unmapped tags are freed only a
+ * grace period after their unmap, so a reader of @old never sees one freed.
+ */
 static void blk_dma_tag_drop_table(struct blk_dma_tag_members *old,
 				   struct blk_dma_tag_members *new)
 {
 	unsigned int i;
 
-	for (i = 0; old && i < old->nr; i++)
+	if (!old)
+		return;
+	for (i = 0; i < old->nr; i++)
 		if (old->m[i].tag && !blk_dma_tag_in_table(new, old->m[i].tag))
 			blk_dma_tag_unmap(old->m[i].tag);
-	kfree(old);
+	kfree_rcu(old, rcu);
 }
 
 /* the composite "driver map": fan out; -EOPNOTSUPP if no member mapped */
@@ -429,20 +467,20 @@ static bool blk_dma_tag_same_table(struct blk_dma_tag_members *a,
 }
 
 /*
- * Give each composite tag on @list a table for the members now; leave the
- * tables it replaces in ->stale. Return true when there is any.
+ * Give each composite tag of @dt a table for the members now, and unmap the
+ * member tags of the tables replaced that the new ones do not keep. Stopped
+ * tags (unmapped, their IO draining) only lose members.
  */
-static bool blk_dma_tag_remap_list(struct blk_dma_tag_disk *dt,
-				   struct list_head *list, bool map_new)
+static void blk_dma_tag_remap_all(struct blk_dma_tag_disk *dt, bool map_new)
 {
 	struct blk_dma_tag *tag;
-	bool stale = false;
 
-	list_for_each_entry(tag, list, node) {
+	list_for_each_entry(tag, &dt->tags, node) {
 		struct blk_dma_tag_members *prev = blk_dma_tag_table(dt, tag);
 		struct blk_dma_tag_members *t;
 
-		t = blk_dma_tag_fan_out(tag, prev, map_new);
+		t = blk_dma_tag_fan_out(tag, prev,
+					map_new && !READ_ONCE(tag->stopped));
 		/*
 		 * No table: the driver failed to list its members (it has no
 		 * reason to) or there was no memory for a first table. Keep
@@ -453,23 +491,26 @@ static bool blk_dma_tag_remap_list(struct blk_dma_tag_disk *dt,
 			continue;
 		}
 		rcu_assign_pointer(tag->members, t);
-		tag->stale = prev;
-		stale |= !!prev;
+		blk_dma_tag_drop_table(prev, t);
+		spin_lock(&dt->stop_lock);
 		dt->remaps++;
+		spin_unlock(&dt->stop_lock);
 	}
-	return stale;
 }
 
-/* after a grace period: unmap what the new tables no longer name */
-static void blk_dma_tag_drop_stale(struct blk_dma_tag_disk *dt,
-				   struct list_head *list)
+static void __blk_dma_tag_members_changed(struct gendisk *disk, bool map_new)
 {
-	struct blk_dma_tag *tag;
+	struct blk_dma_tag_disk *dt = disk->dma_tag;
+	unsigned int noio;
 
-	list_for_each_entry(tag, list, node) {
-		blk_dma_tag_drop_table(tag->stale, blk_dma_tag_table(dt, tag));
-		tag->stale = NULL;
-	}
+	if (!dt || !disk->fops->dma_tag_ops->members)
+		return;
+	/* a suspended dm device may be what reclaim would write to */
+	noio = memalloc_noio_save();
+	mutex_lock(&dt->lock);
+	blk_dma_tag_remap_all(dt, map_new);
+	mutex_unlock(&dt->lock);
+	memalloc_noio_restore(noio);
 }
 
 /**
@@ -479,61 +520,179 @@ static void blk_dma_tag_drop_stale(struct blk_dma_tag_disk *dt,
  * Rebuilds the member table of every composite tag of @disk: members that
  * stay keep their mapping, new members are mapped (those that cannot get
  * plain IO), and the mappings of members that left are undone. Tags being
- * unmapped only lose members. A call that changes nothing costs no grace
- * period and counts no remap.
+ * unmapped only lose members. A call that changes nothing rebuilds nothing
+ * and counts no remap.
  *
  * IO may be in flight, but none to a member that leaves (dm: the table swap
  * happens suspended; md: a device leaves its personality at nr_pending == 0).
- * Call it before letting go of the old members.
+ * Call it before letting go of the old members. It waits for nothing: the
+ * mappings of the members that left are undone in the background, and the
+ * member disks may go away meanwhile (their removal revokes them).
  *
- * Context: process context, may sleep. It takes the disk's tag lock, which
- * is never held across a wait for IO on the disk (see blk_dma_tag_unmap()),
+ * Context: process context, may sleep. It allocates without IO and takes
+ * the disk's tag lock, which is never held across a wait for IO on the disk,
  * so a thread that such IO needs (md's) may call it.
  */
 void blk_dma_tag_members_changed(struct gendisk *disk)
 {
-	struct blk_dma_tag_disk *dt = disk->dma_tag;
-	bool stale;
-
-	if (!dt || !disk->fops->dma_tag_ops->members)
-		return;
-	mutex_lock(&dt->lock);
-	stale = blk_dma_tag_remap_list(dt, &dt->tags, true);
-	stale |= blk_dma_tag_remap_list(dt, &dt->retiring, false);
-	if (stale) {
-		/* bios being translated may still read the old tables */
-		synchronize_rcu();
-		blk_dma_tag_drop_stale(dt, &dt->tags);
-		blk_dma_tag_drop_stale(dt, &dt->retiring);
-	}
-	mutex_unlock(&dt->lock);
+	__blk_dma_tag_members_changed(disk, true);
 }
 EXPORT_SYMBOL_GPL(blk_dma_tag_members_changed);
 
+/**
+ * blk_dma_tag_members_left() - a stacking disk dropped members, IO held
+ * @disk: the disk
+ *
+ * As blk_dma_tag_members_changed(), but maps nothing: members that joined
+ * get plain IO until the next blk_dma_tag_members_changed(). For a change
+ * made while the disk holds its IO (a suspended dm device), when mapping,
+ * which allocates (member tables, the drivers' descriptor lists, IOMMU page
+ * tables), has to wait until the IO flows again.
+ *
+ * Context: process context, may sleep; allocates a new member table per tag
+ * without IO.
+ */
+void blk_dma_tag_members_left(struct gendisk *disk)
+{
+	__blk_dma_tag_members_changed(disk, false);
+}
+EXPORT_SYMBOL_GPL(blk_dma_tag_members_left);
+
+static void blk_dma_tag_remap_fn(struct work_struct *work)
+{
+	struct blk_dma_tag_disk *dt = container_of(work, struct blk_dma_tag_disk,
+						   remap_work);
+
+	__blk_dma_tag_members_changed(dt->disk, true);
+}
+
+/**
+ * blk_dma_tag_members_joined() - map live buffers on new members, later
+ * @disk: a stacking disk whose IO flows again after blk_dma_tag_members_left()
+ *
+ * Queues blk_dma_tag_members_changed() to a worker, so that the caller (dm's
+ * resume) returns as fast as without premapping; the members that joined get
+ * plain IO until the worker has mapped them. blk_dma_tag_del_disk() cancels
+ * it.
+ *
+ * Context: any.
+ */
+void blk_dma_tag_members_joined(struct gendisk *disk)
+{
+	struct blk_dma_tag_disk *dt = disk->dma_tag;
+
+	if (dt && disk->fops->dma_tag_ops->members)
+		queue_work(system_unbound_wq, &dt->remap_work);
+}
+EXPORT_SYMBOL_GPL(blk_dma_tag_members_joined);
+
+/**
+ * DOC: retirement
+ *
+ * A tag is retired in the background, never by whoever unmaps it:
+ *
+ * 1. blk_dma_tag_unmap() (the owner) or a membership change (the composite
+ *    that owns a member tag) stops the tag: it is marked stopped under the
+ *    disk's stop_lock (a spinlock: a stop never waits for a mapping, a
+ *    driver's unmap or a removal) and its IO reference is killed, so no new
+ *    IO takes it. The lookup array is rebuilt later, once for all the tags
+ *    stopped meanwhile.
+ * 2. The kill completes a grace period later. The last IO reference and
+ *    the owner's release each set a bit; the second queues the tag on a
+ *    lock-free list and schedules the retire worker.
+ * 3. The worker takes every tag queued so far: per disk it rebuilds the
+ *    lookup array if a stopped tag may still be in it, and has the driver
+ *    undo each mapping (a composite tag stops its member tags, which come
+ *    back through step 2). Then it waits one grace period for lookups that
+ *    may still see the old arrays, and frees the tags, dropping their hold
+ *    on the owner's buffer and on the disk's premapping state.
+ *
+ * So a ring exit, an unregister of a thousand buffers, a member removal in
+ * md's thread or a table swap inside a dm suspend stop tags and return,
+ * and the grace periods are paid by the worker, one per batch and per
+ * stacking level, instead of one per tag by the caller. del_gendisk()
+ * still undoes every mapping of its disk before it returns.
+ */
+static LLIST_HEAD(blk_dma_tag_drained);
+static void blk_dma_tag_retire_fn(struct work_struct *work);
+static DECLARE_WORK(blk_dma_tag_retire_work, blk_dma_tag_retire_fn);
+/* tags freed by the worker, for blk_dma_tag_flush() */
+static atomic_long_t blk_dma_tag_nr_freed;
+
+static void blk_dma_tag_disk_put(struct blk_dma_tag_disk *dt)
+{
+	if (!refcount_dec_and_test(&dt->ref))
+		return;
+	kvfree(rcu_dereference_protected(dt->index, true));
+	free_percpu(dt->stats);
+	kfree(dt);
+}
+
+/**
+ * blk_dma_buf_put() - drop a reference on a premapped buffer
+ * @buf: the buffer; its owner drops its own reference when it lets go
+ *
+ * The last reference calls @buf->release.
+ *
+ * Context: process context.
+ */
+void blk_dma_buf_put(struct blk_dma_buf *buf)
+{
+	if (refcount_dec_and_test(&buf->ref))
+		buf->release(buf);
+}
+EXPORT_SYMBOL_GPL(blk_dma_buf_put);
+
+static void blk_dma_tag_queue_retire(struct blk_dma_tag *tag)
+{
+	if (llist_add(&tag->retire, &blk_dma_tag_drained))
+		queue_work(system_unbound_wq, &blk_dma_tag_retire_work);
+}
+
+/*
+ * Set @bit (BLK_DMA_TAG_RELEASED or BLK_DMA_TAG_DRAINED, each set once) in
+ * @tag's state: whoever sets the second queues the tag for retirement.
+ */
+static void blk_dma_tag_set_state(struct blk_dma_tag *tag, int bit)
+{
+	int both = BLK_DMA_TAG_RELEASED | BLK_DMA_TAG_DRAINED;
+
+	if (atomic_fetch_or(bit, &tag->state) == (both & ~bit))
+		blk_dma_tag_queue_retire(tag);
+}
+
+/* the last IO reference: any context */
 static void blk_dma_tag_users_gone(struct percpu_ref *ref)
 {
 	struct blk_dma_tag *tag = container_of(ref, struct blk_dma_tag, users);
 
 	complete_all(&tag->drained);
+	blk_dma_tag_set_state(tag, BLK_DMA_TAG_DRAINED);
 }
 
 /*
- * Take @tag out of its disk's lookups and stop new IO from taking it; its
- * IO drains from then on. @dt->lock held.
+ * Stop new IO from taking @tag; its IO drains from then on. The lookup array
+ * may still name it until the next rebuild: a lookup that finds it fails to
+ * take the killed reference, and the tag is freed only a grace period after
+ * that rebuild. Only the first stop of a tag does anything.
  */
 static void blk_dma_tag_stop(struct blk_dma_tag_disk *dt,
 			     struct blk_dma_tag *tag)
 {
-	lockdep_assert_held(&dt->lock);
-	list_move_tail(&tag->node, &dt->retiring);
-	dt->nr_tags--;
-	blk_dma_tag_reindex(dt);
-	/*
-	 * A lookup that still sees the old array runs under RCU; the kill
-	 * completes its switch only after a grace period, so once @drained
-	 * fires nobody can reach the tag any more.
-	 */
-	percpu_ref_kill(&tag->users);
+	bool stop;
+
+	spin_lock(&dt->stop_lock);
+	stop = !tag->stopped;
+	if (stop) {
+		WRITE_ONCE(tag->stopped, true);
+		dt->nr_tags--;
+		WRITE_ONCE(dt->index_stale, true);
+		/* the bound counts live tags: a new map may take the place */
+		dt->mapped_bytes -= tag->pos[tag->nr_bvecs];
+	}
+	spin_unlock(&dt->stop_lock);
+	if (stop)
+		percpu_ref_kill(&tag->users);
 }
 
 /*
@@ -551,18 +710,92 @@ static void blk_dma_tag_finish(struct blk_dma_tag_disk *dt,
 	else
 		tag->disk->fops->dma_tag_ops->unmap(tag->disk, tag);
 	tag->priv = NULL;
-	dt->mapped_bytes -= tag->pos[tag->nr_bvecs];
+	tag->finished = true;
+	spin_lock(&dt->stop_lock);
 	dt->unmaps++;
+	spin_unlock(&dt->stop_lock);
+}
+
+/* free a retired tag: its mapping is undone and no lookup can see it */
+static void blk_dma_tag_destroy(struct blk_dma_tag *tag)
+{
+	struct blk_dma_tag_disk *dt = tag->dt;
+	struct blk_dma_buf *buf = tag->buf;
+
+	blk_dma_tag_free(tag);
+	blk_dma_buf_put(buf);
+	blk_dma_tag_disk_put(dt);
+	atomic_long_inc(&blk_dma_tag_nr_freed);
+}
+
+static void blk_dma_tag_retire_fn(struct work_struct *work)
+{
+	struct llist_node *list = llist_del_all(&blk_dma_tag_drained);
+	struct blk_dma_tag *tag, *next;
+	unsigned int noio;
+
+	/* a table swap inside a dm suspend may wait for these locks */
+	noio = memalloc_noio_save();
+	llist_for_each_entry(tag, list, retire) {
+		struct blk_dma_tag_disk *dt = tag->dt;
+
+		mutex_lock_nested(&dt->lock, tag->depth);
+		if (READ_ONCE(dt->index_stale))
+			blk_dma_tag_reindex(dt);
+		if (!tag->finished)
+			blk_dma_tag_finish(dt, tag);
+		mutex_unlock(&dt->lock);
+		cond_resched();
+	}
+	memalloc_noio_restore(noio);
+	/* lookups may still hold the arrays replaced above, or by del_gendisk() */
+	synchronize_rcu();
+	llist_for_each_entry_safe(tag, next, list, retire) {
+		blk_dma_tag_destroy(tag);
+		cond_resched();
+	}
+}
+
+/**
+ * blk_dma_tag_flush() - wait for the retirement of unmapped tags
+ *
+ * For tests and for callers that must see the counters settle. Returns once
+ * every tag unmapped before the call whose IO has completed is retired,
+ * including the member tags of composite tags retired meanwhile, at any
+ * stacking depth: the drivers have undone the mappings and the owners'
+ * buffers are released. Tags unmapped meanwhile by others may be left.
+ *
+ * Context: process context, may sleep (a grace period or two per stacking
+ * level).
+ */
+void blk_dma_tag_flush(void)
+{
+	unsigned int level;
+	long freed;
+
+	/* one round per stacking level: a composite retires its members */
+	for (level = 0; level <= BLK_DMA_TAG_MAX_DEPTH + 1; level++) {
+		freed = atomic_long_read(&blk_dma_tag_nr_freed);
+		/* the kills' grace periods, then the worker they queued */
+		rcu_barrier();
+		flush_work(&blk_dma_tag_retire_work);
+		if (atomic_long_read(&blk_dma_tag_nr_freed) == freed)
+			break;
+	}
 }
 
 /**
  * blk_dma_tag_map() - premap a buffer for a block device
  * @bdev: the device (a partition maps for its whole disk)
- * @bvec: the buffer; it must stay unchanged until blk_dma_tag_unmap()
+ * @bvec: the buffer; it must stay unchanged while @buf is referenced
  * @nr_bvecs: entries in @bvec
+ * @buf: the owner's hold on the buffer (required): the tag and its member
+ *	tags take a reference each and drop it when they are retired
  *
  * Direct IO to @bdev's disk on a bvec iterator over @bvec then carries the
- * tag and its driver skips per-IO DMA mapping.
+ * tag and its driver skips per-IO DMA mapping. The mapping allocates
+ * without IO: a table swap inside a dm suspend may wait for the disk's tag
+ * lock (a stacking disk's, or a member's to unmap a member tag there).
  *
  * Context: process context, may sleep.
  * Return: the tag, or an ERR_PTR(): -EOPNOTSUPP when the disk has no
@@ -572,21 +805,38 @@ static void blk_dma_tag_finish(struct blk_dma_tag_disk *dt,
  */
 struct blk_dma_tag *blk_dma_tag_map(struct block_device *bdev,
 				    const struct bio_vec *bvec,
-				    unsigned int nr_bvecs)
+				    unsigned int nr_bvecs,
+				    struct blk_dma_buf *buf)
 {
-	return __blk_dma_tag_map(bdev, bvec, nr_bvecs, 0);
+	return __blk_dma_tag_map(bdev, bvec, nr_bvecs, buf, 0);
 }
 EXPORT_SYMBOL_GPL(blk_dma_tag_map);
+
+/* count @bytes against the disk's bound, or -ENOSPC */
+static int blk_dma_tag_reserve(struct blk_dma_tag_disk *dt, u64 bytes)
+{
+	int ret = -ENOSPC;
+
+	spin_lock(&dt->stop_lock);
+	if (dt->mapped_bytes + bytes <= dt->max_mapped_bytes) {
+		dt->mapped_bytes += bytes;
+		ret = 0;
+	}
+	spin_unlock(&dt->stop_lock);
+	return ret;
+}
 
 static struct blk_dma_tag *__blk_dma_tag_map(struct block_device *bdev,
 					     const struct bio_vec *bvec,
 					     unsigned int nr_bvecs,
+					     struct blk_dma_buf *buf,
 					     unsigned int depth)
 {
 	struct gendisk *disk = bdev->bd_disk;
 	struct blk_dma_tag_disk *dt = disk->dma_tag;
 	const struct blk_dma_tag_ops *ops;
 	struct blk_dma_tag *tag;
+	unsigned int noio = 0;
 	int ret;
 
 	if (!dt)
@@ -599,6 +849,8 @@ static struct blk_dma_tag *__blk_dma_tag_map(struct block_device *bdev,
 	if (IS_ERR(tag))
 		return tag;
 	tag->depth = depth;
+	tag->buf = buf;
+	tag->dt = dt;
 	INIT_LIST_HEAD(&tag->node);
 	init_completion(&tag->drained);
 	ret = percpu_ref_init(&tag->users, blk_dma_tag_users_gone, 0,
@@ -606,41 +858,57 @@ static struct blk_dma_tag *__blk_dma_tag_map(struct block_device *bdev,
 	if (ret)
 		goto out_free;
 
+	noio = memalloc_noio_save();
 	mutex_lock_nested(&dt->lock, depth);
 	if (dt->dead)
 		ret = -ENODEV;
 	else if (READ_ONCE(dt->mode) == BLK_DMA_PREMAP_OFF)
 		ret = -EOPNOTSUPP;
-	else if (dt->mapped_bytes + tag->pos[nr_bvecs] > dt->max_mapped_bytes)
-		ret = -ENOSPC;
-	else if (tag->kind == BLK_DMA_TAG_COMPOSITE)
+	else
+		ret = blk_dma_tag_reserve(dt, tag->pos[nr_bvecs]);
+	if (ret)
+		goto out_unlock;
+	if (tag->kind == BLK_DMA_TAG_COMPOSITE)
 		ret = blk_dma_tag_map_members(tag);
 	else
 		ret = ops->map(disk, tag);
 	if (ret)
-		goto out_unlock;
+		goto out_unreserve;
 
 	list_add_tail(&tag->node, &dt->tags);
+	spin_lock(&dt->stop_lock);
 	dt->nr_tags++;
+	spin_unlock(&dt->stop_lock);
 	ret = blk_dma_tag_reindex(dt);
 	if (ret) {
 		list_del(&tag->node);
+		spin_lock(&dt->stop_lock);
 		dt->nr_tags--;
+		spin_unlock(&dt->stop_lock);
 		blk_dma_tag_reindex(dt);
 		/* no bio found the tag: the array that named it was never made */
 		if (tag->kind == BLK_DMA_TAG_COMPOSITE)
 			blk_dma_tag_unmap_members(tag);
 		else
 			ops->unmap(disk, tag);
-		goto out_unlock;
+		goto out_unreserve;
 	}
-	dt->mapped_bytes += tag->pos[nr_bvecs];
+	spin_lock(&dt->stop_lock);
 	dt->maps++;
+	spin_unlock(&dt->stop_lock);
+	refcount_inc(&dt->ref);
+	refcount_inc(&buf->ref);
 	mutex_unlock(&dt->lock);
+	memalloc_noio_restore(noio);
 	return tag;
 
+out_unreserve:
+	spin_lock(&dt->stop_lock);
+	dt->mapped_bytes -= tag->pos[nr_bvecs];
+	spin_unlock(&dt->stop_lock);
 out_unlock:
 	mutex_unlock(&dt->lock);
+	memalloc_noio_restore(noio);
 	percpu_ref_exit(&tag->users);
 out_free:
 	blk_dma_tag_free(tag);
@@ -648,36 +916,25 @@ out_free:
 }
 
 /**
- * blk_dma_tag_unmap() - undo blk_dma_tag_map() and free the tag
- * @tag: the tag; NULL is ignored
+ * blk_dma_tag_unmap() - undo blk_dma_tag_map()
+ * @tag: the tag; NULL is ignored. The caller must not use it afterwards.
  *
- * Waits for IO that carries the tag, without holding the disk's tag lock. The
- * caller keeps the disk alive (an open block device) and the buffer unchanged
- * until this returns. A tag the disk revoked on removal is only freed.
+ * Stops new IO from taking the tag and returns without waiting. The mapping
+ * is undone once the IO that still carries the tag has completed, and the
+ * tag then drops its reference on the owner's buffer (blk_dma_tag_flush()
+ * waits for that). A tag the disk revoked on removal is only freed.
  *
- * Context: process context, may sleep.
+ * Context: any context that may take a spinlock; it never waits for the
+ * disk's tag lock, so a dm table swap inside a suspend and md's thread may
+ * unmap member tags whatever a mapping or a driver's unmap holds.
  */
 void blk_dma_tag_unmap(struct blk_dma_tag *tag)
 {
-	struct blk_dma_tag_disk *dt;
-
 	if (!tag)
 		return;
-	dt = tag->disk->dma_tag;
-	mutex_lock_nested(&dt->lock, tag->depth);
-	if (tag->revoked)
-		goto out;
-	blk_dma_tag_stop(dt, tag);
-	mutex_unlock(&dt->lock);
-	/* without the lock: see "premapping on a block device" above */
-	wait_for_completion(&tag->drained);
-	mutex_lock_nested(&dt->lock, tag->depth);
-	/* del_gendisk() may have finished it meanwhile */
-	if (!tag->revoked)
-		blk_dma_tag_finish(dt, tag);
-out:
-	mutex_unlock(&dt->lock);
-	blk_dma_tag_free(tag);
+	/* a tag del_gendisk() revoked is stopped already */
+	blk_dma_tag_stop(tag->dt, tag);
+	blk_dma_tag_set_state(tag, BLK_DMA_TAG_RELEASED);
 }
 EXPORT_SYMBOL_GPL(blk_dma_tag_unmap);
 
@@ -718,8 +975,11 @@ int blk_dma_tag_add_disk(struct gendisk *disk)
 		return -ENOMEM;
 	}
 	mutex_init(&dt->lock);
+	spin_lock_init(&dt->stop_lock);
+	refcount_set(&dt->ref, 1);
+	dt->disk = disk;
+	INIT_WORK(&dt->remap_work, blk_dma_tag_remap_fn);
 	INIT_LIST_HEAD(&dt->tags);
-	INIT_LIST_HEAD(&dt->retiring);
 	dt->mode = BLK_DMA_PREMAP_ON;
 	dt->max_mapped_bytes = BLK_DMA_TAG_DEFAULT_MAX_BYTES;
 	disk->dma_tag = dt;
@@ -730,12 +990,14 @@ int blk_dma_tag_add_disk(struct gendisk *disk)
  * blk_dma_tag_del_disk() - revoke every tag of a disk being deleted
  * @disk: the disk
  *
- * Called by del_gendisk() once the queue has drained: the driver unmaps every
- * buffer while its device is still there. A stacking driver calls it
- * earlier, before it releases its members (dm destroys its table before the
- * disk), with no IO left either. The only wait for IO under the disk's tag
- * lock is here, where there is none. The owners of the tags free them later
- * with blk_dma_tag_unmap(). Calling it again does nothing.
+ * Called by del_gendisk() once the queue has drained and the bios held by
+ * blk-throttle were cancelled: the driver unmaps every buffer while its
+ * device is still there. A stacking driver calls it earlier, before it
+ * releases its members (dm destroys its table before the disk), with no IO
+ * left either. The only wait for IO under the disk's tag lock is here: for
+ * the bios blk-throttle is failing, which need nothing but its dispatch work.
+ * The owners of the tags free them later with blk_dma_tag_unmap(). Calling
+ * it again does nothing.
  */
 void blk_dma_tag_del_disk(struct gendisk *disk)
 {
@@ -744,14 +1006,16 @@ void blk_dma_tag_del_disk(struct gendisk *disk)
 
 	if (!dt)
 		return;
+	/* a remap queued by a resume: the members are about to go */
+	cancel_work_sync(&dt->remap_work);
 	mutex_lock(&dt->lock);
 	dt->dead = true;
-	while ((tag = list_first_entry_or_null(&dt->tags, struct blk_dma_tag,
-					       node)))
+	list_for_each_entry(tag, &dt->tags, node)
 		blk_dma_tag_stop(dt, tag);
+	blk_dma_tag_reindex(dt);
 	/* no IO is left on the disk; tags unmapped by their owners included */
-	while ((tag = list_first_entry_or_null(&dt->retiring,
-					       struct blk_dma_tag, node))) {
+	while ((tag = list_first_entry_or_null(&dt->tags, struct blk_dma_tag,
+					       node))) {
 		wait_for_completion(&tag->drained);
 		blk_dma_tag_finish(dt, tag);
 		WRITE_ONCE(tag->revoked, true);
@@ -761,8 +1025,10 @@ void blk_dma_tag_del_disk(struct gendisk *disk)
 EXPORT_SYMBOL_GPL(blk_dma_tag_del_disk);
 
 /**
- * blk_dma_tag_release_disk() - free a disk's premapping state
+ * blk_dma_tag_release_disk() - let go of a disk's premapping state
  * @disk: the disk, from disk_release()
+ *
+ * The state is freed when the last tag made on the disk is freed too.
  */
 void blk_dma_tag_release_disk(struct gendisk *disk)
 {
@@ -770,11 +1036,11 @@ void blk_dma_tag_release_disk(struct gendisk *disk)
 
 	if (!dt)
 		return;
-	WARN_ON_ONCE(!list_empty(&dt->tags) || !list_empty(&dt->retiring));
-	kvfree(rcu_dereference_protected(dt->index, true));
-	free_percpu(dt->stats);
-	kfree(dt);
+	/* del_gendisk() finished every tag: a tag still listed leaked */
+	WARN_ON_ONCE(!list_empty(&dt->tags));
 	disk->dma_tag = NULL;
+	/* tags revoked but not yet freed by their owners hold it */
+	blk_dma_tag_disk_put(dt);
 }
 
 static const char *const blk_dma_premap_names[] = {
@@ -848,16 +1114,16 @@ static ssize_t fallback_ios_show(struct device *dev,
 			  blk_dma_tag_sum(dev_to_dma_tag(dev), false));
 }
 
-/* a u64 of struct blk_dma_tag_disk, read under its lock */
+/* a u64 of struct blk_dma_tag_disk, read under its stop_lock */
 static ssize_t blk_dma_tag_show_u64(struct device *dev, char *buf,
 				    size_t offset)
 {
 	struct blk_dma_tag_disk *dt = dev_to_dma_tag(dev);
 	u64 val;
 
-	mutex_lock(&dt->lock);
+	spin_lock(&dt->stop_lock);
 	val = *(u64 *)((char *)dt + offset);
-	mutex_unlock(&dt->lock);
+	spin_unlock(&dt->stop_lock);
 	return sysfs_emit(buf, "%llu\n", val);
 }
 
@@ -915,9 +1181,9 @@ static ssize_t max_mapped_bytes_store(struct device *dev,
 	ret = kstrtou64(buf, 0, &val);
 	if (ret)
 		return ret;
-	mutex_lock(&dt->lock);
+	spin_lock(&dt->stop_lock);
 	dt->max_mapped_bytes = val;
-	mutex_unlock(&dt->lock);
+	spin_unlock(&dt->stop_lock);
 	return count;
 }
 static DEVICE_ATTR_RW(max_mapped_bytes);

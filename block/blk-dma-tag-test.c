@@ -9,7 +9,7 @@
 #include <linux/bio.h>
 #include <linux/blk-dma-tag.h>
 #include <linux/blkdev.h>
-#include <linux/kthread.h>
+#include <linux/delay.h>
 #include <linux/mm.h>
 
 #define NR_BVECS 8
@@ -294,7 +294,14 @@ struct disk_fixture {
 	atomic_t attempts;	/* map calls, refused ones included */
 	atomic_t maps, unmaps;
 	bool refuse;		/* the driver refuses every buffer */
+	struct blk_dma_buf buf;	/* the owner's hold on the buffers */
+	atomic_t released;	/* buf's release calls */
 };
+
+static void fake_buf_release(struct blk_dma_buf *buf)
+{
+	atomic_inc(&container_of(buf, struct disk_fixture, buf)->released);
+}
 
 static int fake_map(struct gendisk *disk, struct blk_dma_tag *tag)
 {
@@ -338,6 +345,7 @@ static void disk_setup(struct kunit *test, struct disk_fixture *f)
 	f->disk.queue = &f->q;
 	f->q.disk = &f->disk;
 	f->bdev.bd_disk = &f->disk;
+	blk_dma_buf_init(&f->buf, fake_buf_release);
 	KUNIT_ASSERT_EQ(test, blk_dma_tag_add_disk(&f->disk), 0);
 	KUNIT_ASSERT_NOT_NULL(test, f->disk.dma_tag);
 }
@@ -356,7 +364,19 @@ static void disk_exit(struct kunit *test)
 {
 	struct disk_fixture *f = test->priv;
 
+	/* nothing a case unmapped may run after the fixture is freed */
+	blk_dma_tag_flush();
 	blk_dma_tag_release_disk(&f->disk);
+}
+
+/* the buffer's owner lets go: released only once no tag holds it */
+static void owner_put(struct kunit *test, struct blk_dma_buf *buf,
+		      atomic_t *released)
+{
+	blk_dma_tag_flush();
+	KUNIT_EXPECT_EQ(test, atomic_read(released), 0);
+	blk_dma_buf_put(buf);
+	KUNIT_EXPECT_EQ(test, atomic_read(released), 1);
 }
 
 /* a direct-IO bio on @bv as bio_iov_bvec_set() builds it */
@@ -375,13 +395,15 @@ static void dio_bio(struct disk_fixture *f, struct bio *bio,
 static void disk_map_unmap_calls_driver(struct kunit *test)
 {
 	struct disk_fixture *f = test->priv;
-	struct blk_dma_tag *tag = blk_dma_tag_map(&f->bdev, f->bvec[0], 4);
+	struct blk_dma_tag *tag = blk_dma_tag_map(&f->bdev, f->bvec[0], 4, &f->buf);
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
 	KUNIT_EXPECT_PTR_EQ(test, tag->priv, (void *)f);
 	KUNIT_EXPECT_EQ(test, atomic_read(&f->maps), 1);
 	blk_dma_tag_unmap(tag);
+	blk_dma_tag_flush();
 	KUNIT_EXPECT_EQ(test, atomic_read(&f->unmaps), 1);
+	owner_put(test, &f->buf, &f->released);
 }
 
 static void disk_attach_finds_own_buffer(struct kunit *test)
@@ -390,8 +412,8 @@ static void disk_attach_finds_own_buffer(struct kunit *test)
 	struct blk_dma_tag *tag[2], *got;
 	struct bio bio;
 
-	tag[0] = blk_dma_tag_map(&f->bdev, f->bvec[2], 4);
-	tag[1] = blk_dma_tag_map(&f->bdev, f->bvec[0], 4);
+	tag[0] = blk_dma_tag_map(&f->bdev, f->bvec[2], 4, &f->buf);
+	tag[1] = blk_dma_tag_map(&f->bdev, f->bvec[0], 4, &f->buf);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(tag[0]) || IS_ERR(tag[1]));
 
 	/* inside each array, wherever the bio starts */
@@ -427,71 +449,59 @@ static void disk_attach_finds_own_buffer(struct kunit *test)
 	bio_uninit(&bio);
 }
 
-/* a call made in a kthread, so that the test sees whether it blocks */
-struct worker {
-	void (*fn)(struct worker *w);
-	struct blk_dma_tag *tag;	/* do_unmap */
-	struct gendisk *disk;		/* do_change */
-	struct completion done;
-};
-
-static int worker_thread(void *data)
+/*
+ * Unmapping with an IO in flight returns at once (a wait would hang the
+ * case); the driver unmaps, and the buffer is released, only once the IO
+ * has put its reference.
+ */
+static void disk_unmap_retires_after_io(struct kunit *test)
 {
-	struct worker *w = data;
+	struct disk_fixture *f = test->priv;
+	struct blk_dma_tag *tag, *got;
+	struct bio bio;
 
-	w->fn(w);
-	complete(&w->done);
-	return 0;
-}
+	tag = blk_dma_tag_map(&f->bdev, f->bvec[0], 4, &f->buf);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
+	dio_bio(f, &bio, f->bvec[0], 4);
+	got = blk_dma_tag_attach(&bio);
+	KUNIT_ASSERT_PTR_EQ(test, got, tag);
 
-static void do_unmap(struct worker *w)
-{
-	blk_dma_tag_unmap(w->tag);
-}
+	blk_dma_tag_unmap(tag);
+	blk_dma_buf_put(&f->buf);
+	blk_dma_tag_flush();
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->unmaps), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->released), 0);
+	/* a new IO on the buffer no longer finds the tag */
+	bio_uninit(&bio);
+	dio_bio(f, &bio, f->bvec[0], 4);
+	KUNIT_EXPECT_NULL(test, blk_dma_tag_attach(&bio));
+	bio_uninit(&bio);
 
-static void do_change(struct worker *w)
-{
-	blk_dma_tag_members_changed(w->disk);
+	blk_dma_tag_put(got);
+	blk_dma_tag_flush();
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->unmaps), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->released), 1);
 }
 
 /*
- * Unmap u->tag in a thread while an IO holds @io_ref: the driver counters
- * @a and @b (may be NULL) must not move until the reference is put, and the
- * unmap must then finish.
+ * A disk deleted and released while its owner still holds a revoked tag:
+ * the per-disk state lives until the tag is freed (KASAN reports a use
+ * after free otherwise).
  */
-static void unmap_during_io(struct kunit *test, struct worker *u,
-			    struct blk_dma_tag *io_ref, atomic_t *a, atomic_t *b)
-{
-	struct task_struct *t;
-
-	t = kthread_run(worker_thread, u, "dma-tag-unmap");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&u->done, HZ / 10),
-			0UL);
-	KUNIT_EXPECT_EQ(test, atomic_read(a) + (b ? atomic_read(b) : 0), 0);
-	blk_dma_tag_put(io_ref);
-	KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&u->done, 10 * HZ),
-			0UL);
-}
-
-static void disk_unmap_waits_for_io(struct kunit *test)
+static void disk_state_outlives_disk(struct kunit *test)
 {
 	struct disk_fixture *f = test->priv;
-	struct worker u = { .fn = do_unmap };
-	struct blk_dma_tag *got;
-	struct bio bio;
+	struct blk_dma_tag *tag;
 
-	u.tag = blk_dma_tag_map(&f->bdev, f->bvec[0], 4);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(u.tag));
-	init_completion(&u.done);
-	dio_bio(f, &bio, f->bvec[0], 4);
-	got = blk_dma_tag_attach(&bio);
-	KUNIT_ASSERT_PTR_EQ(test, got, u.tag);
-
-	/* the IO is in flight: the driver must not unmap yet */
-	unmap_during_io(test, &u, got, &f->unmaps, NULL);
+	tag = blk_dma_tag_map(&f->bdev, f->bvec[0], 4, &f->buf);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
+	blk_dma_tag_del_disk(&f->disk);
 	KUNIT_EXPECT_EQ(test, atomic_read(&f->unmaps), 1);
-	bio_uninit(&bio);
+	blk_dma_tag_release_disk(&f->disk);
+	KUNIT_EXPECT_NULL(test, f->disk.dma_tag);
+	blk_dma_tag_unmap(tag);
+	owner_put(test, &f->buf, &f->released);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->unmaps), 1);
 }
 
 static void disk_del_revokes(struct kunit *test)
@@ -499,17 +509,18 @@ static void disk_del_revokes(struct kunit *test)
 	struct disk_fixture *f = test->priv;
 	struct blk_dma_tag *a, *b, *c;
 
-	a = blk_dma_tag_map(&f->bdev, f->bvec[0], 4);
-	b = blk_dma_tag_map(&f->bdev, f->bvec[1], 4);
+	a = blk_dma_tag_map(&f->bdev, f->bvec[0], 4, &f->buf);
+	b = blk_dma_tag_map(&f->bdev, f->bvec[1], 4, &f->buf);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a) || IS_ERR(b));
 	blk_dma_tag_del_disk(&f->disk);
 	KUNIT_EXPECT_EQ(test, atomic_read(&f->unmaps), 2);
 	KUNIT_EXPECT_TRUE(test, a->revoked && b->revoked);
-	c = blk_dma_tag_map(&f->bdev, f->bvec[2], 4);
+	c = blk_dma_tag_map(&f->bdev, f->bvec[2], 4, &f->buf);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(c), -ENODEV);
 	/* the owners free revoked tags without the driver */
 	blk_dma_tag_unmap(a);
 	blk_dma_tag_unmap(b);
+	owner_put(test, &f->buf, &f->released);
 	KUNIT_EXPECT_EQ(test, atomic_read(&f->unmaps), 2);
 }
 
@@ -522,7 +533,7 @@ static void disk_refusals(struct kunit *test)
 	/* the driver says no: nothing is kept, nothing is found */
 	f->bvec[1][0].bv_offset = 1;
 	f->bvec[1][0].bv_len = PAGE_SIZE - 1;
-	tag = blk_dma_tag_map(&f->bdev, f->bvec[1], 4);
+	tag = blk_dma_tag_map(&f->bdev, f->bvec[1], 4, &f->buf);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(tag), -EOPNOTSUPP);
 	dio_bio(f, &bio, f->bvec[1], 4);
 	KUNIT_EXPECT_NULL(test, blk_dma_tag_attach(&bio));
@@ -530,23 +541,25 @@ static void disk_refusals(struct kunit *test)
 
 	/* switched off */
 	KUNIT_EXPECT_EQ(test, blk_dma_premap_store(&f->q, "off\n", 4), 4L);
-	tag = blk_dma_tag_map(&f->bdev, f->bvec[0], 4);
+	tag = blk_dma_tag_map(&f->bdev, f->bvec[0], 4, &f->buf);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(tag), -EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, blk_dma_premap_store(&f->q, "maybe", 5),
 			(ssize_t)-EINVAL);
 	KUNIT_EXPECT_EQ(test, blk_dma_premap_store(&f->q, "auto", 4), 4L);
 	KUNIT_EXPECT_TRUE(test, bdev_dma_premap_auto(&f->bdev));
-	tag = blk_dma_tag_map(&f->bdev, f->bvec[0], 4);
+	tag = blk_dma_tag_map(&f->bdev, f->bvec[0], 4, &f->buf);
 	KUNIT_EXPECT_FALSE(test, IS_ERR(tag));
 	if (!IS_ERR(tag))
 		blk_dma_tag_unmap(tag);
+	owner_put(test, &f->buf, &f->released);
 	KUNIT_EXPECT_EQ(test, atomic_read(&f->maps), atomic_read(&f->unmaps));
 }
 
 static struct kunit_case blk_dma_tag_disk_cases[] = {
 	KUNIT_CASE(disk_map_unmap_calls_driver),
 	KUNIT_CASE(disk_attach_finds_own_buffer),
-	KUNIT_CASE(disk_unmap_waits_for_io),
+	KUNIT_CASE(disk_unmap_retires_after_io),
+	KUNIT_CASE(disk_state_outlives_disk),
 	KUNIT_CASE(disk_del_revokes),
 	KUNIT_CASE(disk_refusals),
 	{}
@@ -573,7 +586,14 @@ struct stack_fixture {
 	struct block_device *members[4];
 	unsigned int nr_members;
 	struct bio_vec bvec[4];
+	struct blk_dma_buf buf;
+	atomic_t released;
 };
+
+static void stack_buf_release(struct blk_dma_buf *buf)
+{
+	atomic_inc(&container_of(buf, struct stack_fixture, buf)->released);
+}
 
 static int fake_members(struct gendisk *disk, blk_dma_tag_member_fn fn,
 			void *data)
@@ -612,6 +632,7 @@ static int stack_init(struct kunit *test)
 	f->top.queue = &f->q;
 	f->q.disk = &f->top;
 	f->top_bdev.bd_disk = &f->top;
+	blk_dma_buf_init(&f->buf, stack_buf_release);
 	KUNIT_ASSERT_EQ(test, blk_dma_tag_add_disk(&f->top), 0);
 	f->members[0] = &f->leaf[0].bdev;
 	f->members[1] = &f->leaf[1].bdev;
@@ -625,6 +646,7 @@ static void stack_exit(struct kunit *test)
 	struct stack_fixture *f = test->priv;
 	int i;
 
+	blk_dma_tag_flush();
 	blk_dma_tag_release_disk(&f->top);
 	for (i = 0; i < 3; i++)
 		blk_dma_tag_release_disk(&f->leaf[i].disk);
@@ -635,8 +657,10 @@ static int leaf_maps(struct stack_fixture *f, int i)
 	return atomic_read(&f->leaf[i].maps);
 }
 
+/* the member unmaps once what was unmapped so far has been retired */
 static int leaf_unmaps(struct stack_fixture *f, int i)
 {
+	blk_dma_tag_flush();
 	return atomic_read(&f->leaf[i].unmaps);
 }
 
@@ -645,7 +669,7 @@ static void stack_build_and_translate(struct kunit *test)
 	struct stack_fixture *f = test->priv;
 	struct blk_dma_tag *tag, *m0, *m1;
 
-	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4, &f->buf);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
 	KUNIT_EXPECT_EQ(test, tag->kind, BLK_DMA_TAG_COMPOSITE);
 	KUNIT_EXPECT_EQ(test, leaf_maps(f, 0), 1);
@@ -662,6 +686,8 @@ static void stack_build_and_translate(struct kunit *test)
 	blk_dma_tag_unmap(tag);
 	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0), 1);
 	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 1), 1);
+	/* the composite and both member tags held the buffer */
+	owner_put(test, &f->buf, &f->released);
 }
 
 static void stack_prep_translates(struct kunit *test)
@@ -670,7 +696,7 @@ static void stack_prep_translates(struct kunit *test)
 	struct blk_dma_tag *tag;
 	struct bio bio;
 
-	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4, &f->buf);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
 	/* a clone a stacking driver remapped to member 1 */
 	bio_init(&bio, NULL, f->bvec, 4, REQ_OP_READ);
@@ -693,7 +719,7 @@ static void stack_partial(struct kunit *test)
 
 	/* one member refuses: it gets plain IO, the map succeeds */
 	f->leaf[1].refuse = true;
-	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4, &f->buf);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
 	KUNIT_EXPECT_NOT_NULL(test, blk_dma_tag_translate(tag, &f->leaf[0].disk));
 	KUNIT_EXPECT_NULL(test, blk_dma_tag_translate(tag, &f->leaf[1].disk));
@@ -721,7 +747,7 @@ static void stack_all_refuse(struct kunit *test)
 
 	f->leaf[0].refuse = true;
 	f->leaf[1].refuse = true;
-	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4, &f->buf);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(tag), -EOPNOTSUPP);
 	if (!IS_ERR(tag))
 		blk_dma_tag_unmap(tag);
@@ -733,7 +759,7 @@ static void stack_all_refuse(struct kunit *test)
 
 	f->leaf[0].refuse = false;
 	f->leaf[1].refuse = false;
-	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4, &f->buf);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
 	blk_dma_tag_unmap(tag);
 	for (i = 0; i < 2; i++) {
@@ -748,7 +774,7 @@ static void stack_partitions_share(struct kunit *test)
 	struct blk_dma_tag *tag;
 
 	f->members[1] = &f->part;	/* leaf 0 twice: whole and "partition" */
-	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4, &f->buf);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
 	KUNIT_EXPECT_EQ(test, leaf_maps(f, 0), 1);
 	blk_dma_tag_unmap(tag);
@@ -760,7 +786,7 @@ static void stack_members_changed(struct kunit *test)
 	struct stack_fixture *f = test->priv;
 	struct blk_dma_tag *tag, *kept;
 
-	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4, &f->buf);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
 	kept = blk_dma_tag_translate(tag, &f->leaf[1].disk);
 	/* {0, 1} -> {1, 2}: 0 is unmapped, 1 kept as it is, 2 mapped */
@@ -779,20 +805,16 @@ static void stack_members_changed(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 2), 1);
 }
 
-/*
- * Map the buffer on the stacking disk for @u to unmap, and start a direct IO
- * on the whole buffer: returns the IO's reference.
- */
+/* map the buffer on the stacking disk and start a direct IO on it */
 static struct blk_dma_tag *stack_map_and_io(struct kunit *test,
 					    struct stack_fixture *f,
-					    struct worker *u, struct bio *bio)
+					    struct blk_dma_tag **tagp,
+					    struct bio *bio)
 {
 	struct blk_dma_tag *got;
 
-	u->fn = do_unmap;
-	u->tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(u->tag));
-	init_completion(&u->done);
+	*tagp = blk_dma_tag_map(&f->top_bdev, f->bvec, 4, &f->buf);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(*tagp));
 	bio_init(bio, NULL, NULL, 0, REQ_OP_READ);
 	bio->bi_bdev = &f->top_bdev;
 	bio->bi_io_vec = f->bvec;
@@ -800,22 +822,25 @@ static struct blk_dma_tag *stack_map_and_io(struct kunit *test,
 	bio->bi_iter.bi_size = 4 * PAGE_SIZE;
 	bio_set_flag(bio, BIO_NO_PAGE_REF);
 	got = blk_dma_tag_attach(bio);
-	KUNIT_ASSERT_PTR_EQ(test, got, u->tag);
+	KUNIT_ASSERT_PTR_EQ(test, got, *tagp);
 	return got;
 }
 
 static void stack_retire_waits_for_io(struct kunit *test)
 {
 	struct stack_fixture *f = test->priv;
-	struct blk_dma_tag *got;
-	struct worker u;
+	struct blk_dma_tag *tag, *got;
 	struct bio bio;
 
-	got = stack_map_and_io(test, f, &u, &bio);
-
-	/* IO on the stack: no member may be unmapped yet */
-	unmap_during_io(test, &u, got, &f->leaf[0].unmaps, &f->leaf[1].unmaps);
+	got = stack_map_and_io(test, f, &tag, &bio);
+	blk_dma_tag_unmap(tag);
+	blk_dma_buf_put(&f->buf);
+	/* IO on the stack: no member may be unmapped, nothing released */
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0) + leaf_unmaps(f, 1), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->released), 0);
+	blk_dma_tag_put(got);
 	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0) + leaf_unmaps(f, 1), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->released), 1);
 	bio_uninit(&bio);
 }
 
@@ -825,7 +850,7 @@ static void stack_unchanged_keeps_tables(struct kunit *test)
 	struct blk_dma_tag *tag;
 	void *table;
 
-	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4, &f->buf);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
 	table = rcu_access_pointer(tag->members);
 	/* the same members again: nothing is rebuilt, mapped or unmapped */
@@ -841,7 +866,7 @@ static void stack_revoked_member(struct kunit *test)
 	struct stack_fixture *f = test->priv;
 	struct blk_dma_tag *tag;
 
-	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4);
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4, &f->buf);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
 	/* member 1 is removed under the stack (NVMe surprise removal) */
 	blk_dma_tag_del_disk(&f->leaf[1].disk);
@@ -861,45 +886,106 @@ static void stack_revoked_member(struct kunit *test)
 }
 
 /*
- * A tag waiting for its IO in blk_dma_tag_unmap() must not hold up a
- * membership change (md changes members while IO is in flight, and that IO
- * may need md's thread): members that leave are unmapped at once, new ones
- * are not mapped for it, the rest goes when the IO ends.
+ * A tag unmapped while its IO is in flight still follows membership changes
+ * (md changes members while IO is in flight, and that IO may need md's
+ * thread): members that leave are unmapped at once, new ones are not mapped
+ * for it, the rest goes when the IO ends.
  */
 static void stack_unmap_lets_members_change(struct kunit *test)
 {
 	struct stack_fixture *f = test->priv;
-	struct worker c = { .fn = do_change, .disk = &f->top };
-	unsigned long changed;
-	struct task_struct *t;
-	struct blk_dma_tag *got;
-	struct worker u;
+	struct blk_dma_tag *tag, *got;
 	struct bio bio;
 
-	init_completion(&c.done);
-	got = stack_map_and_io(test, f, &u, &bio);
-
-	t = kthread_run(worker_thread, &u, "dma-tag-unmap");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&u.done, HZ / 10),
-			0UL);
-	/* {0, 1} -> {1, 2} while the unmap waits for the IO */
+	got = stack_map_and_io(test, f, &tag, &bio);
+	blk_dma_tag_unmap(tag);
+	/* {0, 1} -> {1, 2} while the IO holds the tag */
 	f->members[0] = &f->leaf[2].bdev;
-	t = kthread_run(worker_thread, &c, "dma-tag-change");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	changed = wait_for_completion_timeout(&c.done, 10 * HZ);
-	KUNIT_EXPECT_NE(test, changed, 0UL);
+	blk_dma_tag_members_changed(&f->top);
 	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0), 1);
 	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 1), 0);
 	KUNIT_EXPECT_EQ(test, leaf_maps(f, 2), 0);
 	blk_dma_tag_put(got);
-	KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&u.done, 10 * HZ),
-			0UL);
-	/* had the change waited for the unmap, it could only end now */
-	if (!changed)
-		wait_for_completion(&c.done);
 	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 1), 1);
 	bio_uninit(&bio);
+}
+
+/*
+ * A change made while the stack holds its IO (a dm table swap, suspended)
+ * maps nothing: the member that joined gets plain IO until the next change
+ * (dm: the resume) maps it; the one that left is unmapped at once.
+ */
+static void stack_members_left_maps_nothing(struct kunit *test)
+{
+	struct stack_fixture *f = test->priv;
+	struct blk_dma_tag *tag, *kept;
+
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4, &f->buf);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
+	kept = blk_dma_tag_translate(tag, &f->leaf[1].disk);
+	f->members[0] = &f->leaf[2].bdev;
+	blk_dma_tag_members_left(&f->top);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->leaf[2].attempts), 0);
+	KUNIT_EXPECT_NULL(test, blk_dma_tag_translate(tag, &f->leaf[2].disk));
+	KUNIT_EXPECT_PTR_EQ(test, blk_dma_tag_translate(tag, &f->leaf[1].disk),
+			    kept);
+	blk_dma_tag_members_changed(&f->top);
+	KUNIT_EXPECT_EQ(test, leaf_maps(f, 2), 1);
+	KUNIT_EXPECT_NOT_NULL(test, blk_dma_tag_translate(tag, &f->leaf[2].disk));
+	KUNIT_EXPECT_PTR_EQ(test, blk_dma_tag_translate(tag, &f->leaf[1].disk),
+			    kept);
+	blk_dma_tag_unmap(tag);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 1) + leaf_unmaps(f, 2), 2);
+	owner_put(test, &f->buf, &f->released);
+}
+
+/* a resume has a worker map the members that joined; removal cancels it */
+static void stack_members_joined_later(struct kunit *test)
+{
+	struct stack_fixture *f = test->priv;
+	struct blk_dma_tag *tag;
+	int i;
+
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4, &f->buf);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
+	f->members[1] = &f->leaf[2].bdev;
+	blk_dma_tag_members_left(&f->top);
+	KUNIT_EXPECT_NULL(test, blk_dma_tag_translate(tag, &f->leaf[2].disk));
+	blk_dma_tag_members_joined(&f->top);
+	for (i = 0; i < 100 && !blk_dma_tag_translate(tag, &f->leaf[2].disk); i++)
+		msleep(50);
+	KUNIT_EXPECT_NOT_NULL(test, blk_dma_tag_translate(tag, &f->leaf[2].disk));
+	KUNIT_EXPECT_EQ(test, leaf_maps(f, 2), 1);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 1), 1);
+	/* queued again, then the disk goes: the removal waits for it */
+	blk_dma_tag_members_joined(&f->top);
+	blk_dma_tag_del_disk(&f->top);
+	KUNIT_EXPECT_EQ(test, leaf_maps(f, 2), 1);
+	blk_dma_tag_unmap(tag);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0) + leaf_unmaps(f, 2), 2);
+	owner_put(test, &f->buf, &f->released);
+}
+
+/*
+ * Many composite tags unmapped at once retire as one batch: every member
+ * mapping is undone and the buffer released exactly once after the last.
+ */
+static void stack_batch_retire(struct kunit *test)
+{
+	struct stack_fixture *f = test->priv;
+	struct blk_dma_tag *tag[64];
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(tag); i++) {
+		tag[i] = blk_dma_tag_map(&f->top_bdev, f->bvec, 4, &f->buf);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(tag[i]));
+	}
+	KUNIT_EXPECT_EQ(test, leaf_maps(f, 0) + leaf_maps(f, 1), 128);
+	for (i = 0; i < ARRAY_SIZE(tag); i++)
+		blk_dma_tag_unmap(tag[i]);
+	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0) + leaf_unmaps(f, 1), 128);
+	owner_put(test, &f->buf, &f->released);
 }
 
 static struct kunit_case blk_dma_tag_stack_cases[] = {
@@ -913,6 +999,9 @@ static struct kunit_case blk_dma_tag_stack_cases[] = {
 	KUNIT_CASE(stack_unchanged_keeps_tables),
 	KUNIT_CASE(stack_revoked_member),
 	KUNIT_CASE(stack_unmap_lets_members_change),
+	KUNIT_CASE(stack_members_left_maps_nothing),
+	KUNIT_CASE(stack_members_joined_later),
+	KUNIT_CASE(stack_batch_retire),
 	{}
 };
 

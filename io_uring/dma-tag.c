@@ -10,6 +10,8 @@
 #include <linux/fs.h>
 #include <linux/io_uring.h>
 #include <linux/nospec.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/user.h>
 #include <linux/slab.h>
 #include <uapi/linux/io_uring.h>
 
@@ -27,13 +29,36 @@
  *
  * Entries go when the buffer goes (unregister, slot update, ring exit) and
  * when the file goes (unregister, slot update, ring exit), in both cases
- * after io_uring's resource nodes have drained and before the buffer's pages
- * are unpinned or the file is put: the file keeps the device open while the
- * buffer is mapped for it. blk_dma_tag_unmap() itself waits for IO that is
- * still in flight with the tag.
+ * after io_uring's resource nodes have drained. None of this waits:
+ * blk_dma_tag_unmap() only stops the tag, and the block layer undoes the
+ * mapping in the background once the IO still in flight with it has
+ * completed. The buffer's pages stay pinned, charged and its bvec array
+ * allocated until then: a buffer that was ever mapped gets a struct
+ * io_dma_buf, and is freed through it by whoever drops the last reference
+ * (io_dma_buf_release()), maybe after the ring is gone.
+ * The file is put at once, so closing a ring releases its block devices as
+ * quickly as without premapping; a device removed meanwhile revokes the
+ * mappings itself.
  *
  * @ctx->dma_tag_lock nests inside uring_lock where both are taken.
  */
+/**
+ * struct io_dma_buf - a registered buffer as the block layer holds it
+ * @buf: one reference for the ring, one per tag made on the buffer
+ * @imu: the buffer
+ * @user: the user its pages are charged to (RLIMIT_MEMLOCK), or NULL
+ * @mm: the mm whose pinned_vm counts them, or NULL
+ *
+ * References on @user and @mm let the last tag return the charge after the
+ * ring has gone.
+ */
+struct io_dma_buf {
+	struct blk_dma_buf buf;
+	struct io_mapped_ubuf *imu;
+	struct user_struct *user;
+	struct mm_struct *mm;
+};
+
 struct io_dma_tag {
 	struct list_head node;
 	struct io_mapped_ubuf *imu;
@@ -52,6 +77,30 @@ static struct io_dma_tag *io_dma_tag_find(struct io_ring_ctx *ctx,
 		if (e->imu == imu && e->file == file)
 			return e;
 	return NULL;
+}
+
+/*
+ * The buffer is unregistered and no mapping of it is left: what
+ * io_buffer_unmap() does for a buffer that was never mapped.
+ */
+static void io_dma_buf_release(struct blk_dma_buf *buf)
+{
+	struct io_dma_buf *d = container_of(buf, struct io_dma_buf, buf);
+	struct io_mapped_ubuf *imu = d->imu;
+	unsigned int i;
+
+	for (i = 0; i < imu->nr_bvecs; i++)
+		unpin_user_page(imu->bvec[i].bv_page);
+	if (d->user) {
+		__io_unaccount_mem(d->user, imu->acct_pages);
+		free_uid(d->user);
+	}
+	if (d->mm) {
+		atomic64_sub(imu->acct_pages, &d->mm->pinned_vm);
+		mmdrop(d->mm);
+	}
+	kvfree(imu);
+	kfree(d);
 }
 
 static void io_dma_tag_free(struct io_dma_tag *e)
@@ -73,8 +122,24 @@ static int io_dma_tag_map_one(struct io_ring_ctx *ctx,
 {
 	struct blk_dma_tag *tag;
 
+	if (!imu->dma_buf) {
+		struct io_dma_buf *d = kzalloc(sizeof(*d), GFP_KERNEL);
+
+		if (!d)
+			return -ENOMEM;
+		/* the ring's reference, dropped when the buffer goes */
+		blk_dma_buf_init(&d->buf, io_dma_buf_release);
+		d->imu = imu;
+		if (ctx->user)
+			d->user = get_uid(ctx->user);
+		if (ctx->mm_account) {
+			mmgrab(ctx->mm_account);
+			d->mm = ctx->mm_account;
+		}
+		imu->dma_buf = d;
+	}
 	tag = blk_dma_tag_map(I_BDEV(file->f_mapping->host), imu->bvec,
-			      imu->nr_bvecs);
+			      imu->nr_bvecs, &imu->dma_buf->buf);
 	if (IS_ERR(tag) && !record_failure)
 		return PTR_ERR(tag);
 	if (!e) {
@@ -198,8 +263,9 @@ int io_register_map_buffers(struct io_ring_ctx *ctx, void __user *arg,
  * @nr_args: 1
  *
  * Undo IORING_REGISTER_MAP_BUFFERS (or auto mode) for the buffers and file.
- * Waits for IO still in flight on the mappings. Buffers that are not mapped
- * are skipped.
+ * Does not wait: IO still in flight keeps its mapping, which is undone once
+ * that IO has completed (the device's dma_tag/unmaps counts it then).
+ * Buffers that are not mapped are skipped.
  *
  * Return: 0, or the argument errors of io_register_map_buffers().
  */
@@ -221,7 +287,9 @@ int io_register_unmap_buffers(struct io_ring_ctx *ctx, void __user *arg,
 		if (e->file != file)
 			continue;
 		for (i = mb.buf_start; i < mb.buf_end; i++) {
-			if (ctx->user_bufs[i] == e->imu) {
+			unsigned int k = array_index_nospec(i, ctx->nr_user_bufs);
+
+			if (ctx->user_bufs[k] == e->imu) {
 				WRITE_ONCE(e->imu->dma_tag_file, NULL);
 				io_dma_tag_free(e);
 				break;
@@ -236,8 +304,12 @@ int io_register_unmap_buffers(struct io_ring_ctx *ctx, void __user *arg,
  * io_dma_tag_drop_buf() - a registered buffer goes away
  * @ctx: the ring
  * @imu: the buffer; no request uses it any more
+ *
+ * Return: true when a map of the buffer was ever tried: it is then freed
+ * (pages unpinned and uncharged, @imu freed) when its last mapping has been
+ * undone, maybe at once; false when the caller frees it.
  */
-void io_dma_tag_drop_buf(struct io_ring_ctx *ctx, struct io_mapped_ubuf *imu)
+bool io_dma_tag_drop_buf(struct io_ring_ctx *ctx, struct io_mapped_ubuf *imu)
 {
 	struct io_dma_tag *e, *tmp;
 
@@ -246,6 +318,10 @@ void io_dma_tag_drop_buf(struct io_ring_ctx *ctx, struct io_mapped_ubuf *imu)
 		if (e->imu == imu)
 			io_dma_tag_free(e);
 	mutex_unlock(&ctx->dma_tag_lock);
+	if (!imu->dma_buf)
+		return false;
+	blk_dma_buf_put(&imu->dma_buf->buf);
+	return true;
 }
 
 /**

@@ -11,7 +11,7 @@ int io_register_map_buffers(struct io_ring_ctx *ctx, void __user *arg,
 			    unsigned int nr_args);
 int io_register_unmap_buffers(struct io_ring_ctx *ctx, void __user *arg,
 			      unsigned int nr_args);
-void io_dma_tag_drop_buf(struct io_ring_ctx *ctx, struct io_mapped_ubuf *imu);
+bool io_dma_tag_drop_buf(struct io_ring_ctx *ctx, struct io_mapped_ubuf *imu);
 void io_dma_tag_drop_file(struct io_ring_ctx *ctx, struct file *file);
 void __io_dma_tag_auto(struct io_ring_ctx *ctx, struct io_mapped_ubuf *imu,
 		       struct file *file);
@@ -39,8 +39,12 @@ static inline int io_register_unmap_buffers(struct io_ring_ctx *ctx,
 	return -EOPNOTSUPP;
 }
 
-static inline void io_dma_tag_drop_buf(struct io_ring_ctx *ctx,
-				       struct io_mapped_ubuf *imu) { }
+static inline bool io_dma_tag_drop_buf(struct io_ring_ctx *ctx,
+				       struct io_mapped_ubuf *imu)
+{
+	return false;
+}
+
 static inline void io_dma_tag_drop_file(struct io_ring_ctx *ctx,
 					struct file *file) { }
 static inline void io_dma_tag_auto(struct io_ring_ctx *ctx,

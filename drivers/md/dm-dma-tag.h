@@ -7,9 +7,16 @@
 #ifdef CONFIG_BLK_DMA_TAG
 extern const struct blk_dma_tag_ops dm_dma_tag_ops;
 
+/* after a resume: map live buffers on the members that joined, in a worker */
 static inline void dm_dma_tag_members_changed(struct gendisk *disk)
 {
-	blk_dma_tag_members_changed(disk);
+	blk_dma_tag_members_joined(disk);
+}
+
+/* a table swap, suspended: drop the members that left, map nothing */
+static inline void dm_dma_tag_members_left(struct gendisk *disk)
+{
+	blk_dma_tag_members_left(disk);
 }
 
 static inline void dm_dma_tag_release_members(struct gendisk *disk)
@@ -18,6 +25,7 @@ static inline void dm_dma_tag_release_members(struct gendisk *disk)
 }
 #else
 static inline void dm_dma_tag_members_changed(struct gendisk *disk) { }
+static inline void dm_dma_tag_members_left(struct gendisk *disk) { }
 static inline void dm_dma_tag_release_members(struct gendisk *disk) { }
 #endif
 

@@ -5,7 +5,6 @@
  */
 #include <linux/blk-dma-tag.h>
 #include <linux/rculist.h>
-#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include "md.h"
@@ -80,20 +79,17 @@ const struct blk_dma_tag_ops md_dma_tag_ops = {
  * @mddev: the array
  *
  * Remaps the array's premapped buffers: devices that joined are mapped,
- * devices that left are unmapped. Arrays without a disk of their own (under
- * dm-raid) have nothing to do: dm reports its members.
+ * devices that left are let go of (their mappings are undone in the
+ * background). Arrays without a disk of their own (under dm-raid) have
+ * nothing to do: dm reports its members.
  *
  * Context: process context, reconfig_mutex held or md's own thread. It may
- * wait for a mapping being made on the array, never for IO, and allocates
- * without IO, as the md thread may be needed to complete writeback.
+ * wait for a mapping being made on the array, never for IO or a grace
+ * period, and allocates without IO (the core's noio scope), as the md thread
+ * may be needed to complete writeback.
  */
 void md_dma_tag_update(struct mddev *mddev)
 {
-	unsigned int noio;
-
-	if (!mddev->gendisk)
-		return;
-	noio = memalloc_noio_save();
-	blk_dma_tag_members_changed(mddev->gendisk);
-	memalloc_noio_restore(noio);
+	if (mddev->gendisk)
+		blk_dma_tag_members_changed(mddev->gendisk);
 }

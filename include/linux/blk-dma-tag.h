@@ -8,13 +8,17 @@
 #ifndef __LINUX_BLK_DMA_TAG_H
 #define __LINUX_BLK_DMA_TAG_H
 
+#include <linux/atomic.h>
 #include <linux/blk_types.h>
 #include <linux/bvec.h>
 #include <linux/completion.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/percpu-refcount.h>
+#include <linux/refcount.h>
 
 struct attribute_group;
+struct blk_dma_tag_disk;
 struct blk_dma_tag_members;
 struct block_device;
 struct gendisk;
@@ -47,6 +51,23 @@ enum blk_dma_premap {
 };
 
 /**
+ * struct blk_dma_buf - the owner's buffer, as long as any mapping of it lives
+ * @ref: one reference for the owner, one per tag made on the buffer
+ *	(a composite tag and each of its member tags)
+ * @release: called once the last reference is gone, in process context; the
+ *	owner may then unpin the pages and free the bvec array
+ *
+ * Tags are retired after their last IO, in the background: the owner that
+ * unmaps a tag does not wait. Until @release runs, a mapping may still point
+ * at the pages, so the owner keeps them pinned, and the bvec array in place,
+ * until then. See "Lifetime" in Documentation/block/dma-tags.rst.
+ */
+struct blk_dma_buf {
+	refcount_t ref;
+	void (*release)(struct blk_dma_buf *buf);
+};
+
+/**
  * struct blk_dma_tag - a buffer premapped for DMA on one block device
  * @disk: the device the tag is valid for: a bio carrying the tag while it is
  *	submitted to another device has its tag translated or dropped.
@@ -57,21 +78,27 @@ enum blk_dma_premap {
  * @pos: @pos[i] is the byte position of @bvec[i] in the buffer;
  *	@pos[@nr_bvecs] is the buffer's length.
  * @priv: the mapping, private to the driver of @disk (leaf tags).
+ * @buf: the owner's buffer; the tag holds a reference on it.
+ * @dt: the premapping state of @disk; the tag holds a reference on it, so
+ *	that a tag retired after its disk was deleted can still be freed.
  * @members: composite tags: the member table (RCU), see blk-dma-tag-disk.c.
  * @depth: 0 for a tag made for its owner, n + 1 for a member tag of a tag of
  *	depth n (the lock nesting level of its disk).
  * @node: entry in the device's list of live tags (or of tags being unmapped).
  * @users: one reference per IO that carries the tag, plus the initial one;
- *	unmapping kills it and waits for @drained.
+ *	unmapping kills it, and the tag is retired when it drops to zero.
  * @drained: completed when the last IO carrying the tag has completed.
- * @revoked: the device went away and unmapped the buffer; only freeing is
- *	left to the owner.
- * @stale: composite tags: the member table replaced by the last membership
- *	change, unmapped after a grace period (under the disk's tag lock).
+ * @retire: entry in the list of tags waiting to be retired.
+ * @state: BLK_DMA_TAG_RELEASED once the owner called blk_dma_tag_unmap(),
+ *	BLK_DMA_TAG_DRAINED once @users dropped to zero; with both the tag is
+ *	queued for retirement.
+ * @stopped: no new IO may take the tag (under the disk's stop lock).
+ * @finished: the driver's mapping is undone (under the disk's tag lock).
+ * @revoked: the device went away and undid the mapping (@finished too).
  *
- * The caller that makes a tag (io_uring) keeps the buffer alive until it
- * unmaps the tag. In-flight IO is accounted in @users, so unmapping waits
- * for it.
+ * The owner (io_uring) keeps @buf referenced while the tag exists. In-flight
+ * IO is accounted in @users: the mapping is undone after the last IO that
+ * carries the tag, never before.
  */
 struct blk_dma_tag {
 	struct gendisk *disk;
@@ -80,14 +107,22 @@ struct blk_dma_tag {
 	unsigned int nr_bvecs;
 	u64 *pos;
 	void *priv;
+	struct blk_dma_buf *buf;
+	struct blk_dma_tag_disk *dt;
 	struct blk_dma_tag_members __rcu *members;
 	unsigned int depth;
 	struct list_head node;
 	struct percpu_ref users;
 	struct completion drained;
+	struct llist_node retire;
+	atomic_t state;
+	bool stopped;
+	bool finished;
 	bool revoked;
-	struct blk_dma_tag_members *stale;
 };
+
+#define BLK_DMA_TAG_RELEASED	0x1
+#define BLK_DMA_TAG_DRAINED	0x2
 
 /* called by a stacking driver's ->members for each member device */
 typedef int (*blk_dma_tag_member_fn)(struct block_device *bdev, void *data);
@@ -144,11 +179,29 @@ void __blk_dma_tag_bio_prep(struct bio *bio);
 struct blk_dma_tag *blk_dma_tag_translate(struct blk_dma_tag *tag,
 					  struct gendisk *member);
 void blk_dma_tag_members_changed(struct gendisk *disk);
+void blk_dma_tag_members_left(struct gendisk *disk);
+void blk_dma_tag_members_joined(struct gendisk *disk);
 
 struct blk_dma_tag *blk_dma_tag_map(struct block_device *bdev,
 				    const struct bio_vec *bvec,
-				    unsigned int nr_bvecs);
+				    unsigned int nr_bvecs,
+				    struct blk_dma_buf *buf);
 void blk_dma_tag_unmap(struct blk_dma_tag *tag);
+void blk_dma_tag_flush(void);
+void blk_dma_buf_put(struct blk_dma_buf *buf);
+
+/**
+ * blk_dma_buf_init() - set up the owner's reference on a buffer
+ * @buf: the buffer's hold, embedded in the owner's buffer object
+ * @release: what frees the buffer once no mapping of it is left
+ */
+static inline void blk_dma_buf_init(struct blk_dma_buf *buf,
+				    void (*release)(struct blk_dma_buf *buf))
+{
+	refcount_set(&buf->ref, 1);
+	buf->release = release;
+}
+
 bool bdev_dma_premap_auto(struct block_device *bdev);
 void blk_dma_tag_account(struct gendisk *disk, bool premapped);
 

@@ -79,6 +79,11 @@ struct nvme_dma_map {
 /*
  * Mappings live per (DMA device, buffer): tags of several namespaces of one
  * controller for one buffer share one. Few entries; taken at map and unmap.
+ * The bvec array's address is a safe key although tags are retired after
+ * their owner let go: every tag holds the owner's buffer (struct
+ * blk_dma_buf) until it is freed, after its unmap here, so the array cannot
+ * be freed and its address reused for another buffer while a mapping of it
+ * is listed.
  */
 static LIST_HEAD(nvme_dt_maps);
 static DEFINE_MUTEX(nvme_dt_maps_lock);
