@@ -39,6 +39,13 @@
  *	may fail with -EFAULT only while the buffers are unregistered, or
  *	with -EAGAIN (done again); every read returns what was written, and
  *	the device counted premapped IO.
+ *   dmatag-io held DEV --go FILE
+ *	Premap 8 buffers of 64 KiB and print "mapped"; once FILE exists (the
+ *	caller suspended DEV, a dm device, and created it) submit one
+ *	READ_FIXED per buffer, which the device holds, and half a second later
+ *	IORING_REGISTER_UNMAP_BUFFERS; print "unmap returned RET after MS
+ *	ms". Then wait for the reads (the caller resumes DEV, or kills the
+ *	process): each must return its length.
  *   dmatag-io hold DEV [--seconds N]
  *	Premap, then read with READ_FIXED until an IO fails or reads nothing
  *	(the device was removed) or N seconds (default 120) pass; then check
@@ -125,11 +132,29 @@ static long long counter(const char *name)
 	return dmatag_counter(sysdir, name);
 }
 
+/*
+ * Unmapping does not wait for the block layer: the mappings are undone, and
+ * counted, a grace period or two later. Wait up to 10 s for counter @name to
+ * reach @want; return what it shows then.
+ */
+static long long counter_settled(const char *name, long long want)
+{
+	long long v;
+	int i;
+
+	for (i = 0; (v = counter(name)) != want && i < 100; i++)
+		usleep(100000);
+	return v;
+}
+
 /* the check @name: every map of the device was unmapped (both counted) */
 static void expect_balanced(const char *name)
 {
 	long long maps, unmaps;
+	int i;
 
+	for (i = 0; !dmatag_balanced(sysdir, &maps, &unmaps) && i < 100; i++)
+		usleep(100000);
 	if (dmatag_balanced(sysdir, &maps, &unmaps))
 		ok(name);
 	else
@@ -640,8 +665,9 @@ static int cmd_errnos(const char *unsupported, const char *regular)
 
 	/* unregistering the buffers unmaps them */
 	expect("unregister-buffers", io_uring_unregister_buffers(&s.ring), 0);
-	expect("unmaps-counter", (int)(counter("unmaps") - unmaps0), 2);
-	expect("mapped-bytes-zero", (int)counter("mapped_bytes"), 0);
+	expect("unmaps-counter",
+	       (int)(counter_settled("unmaps", unmaps0 + 2) - unmaps0), 2);
+	expect("mapped-bytes-zero", (int)counter_settled("mapped_bytes", 0), 0);
 	expect("no-buffers",
 	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1),
 	       -ENXIO);
@@ -704,8 +730,8 @@ static int cmd_errnos(const char *unsupported, const char *regular)
 		u = counter("unmaps");
 		expect("unregister-files", io_uring_unregister_files(&s.ring),
 		       0);
-		expect("unregister-files-unmaps", (int)(counter("unmaps") - u),
-		       1);
+		expect("unregister-files-unmaps",
+		       (int)(counter_settled("unmaps", u + 1) - u), 1);
 	}
 	io_uring_queue_exit(&s.ring);
 	expect_balanced("no-leak");
@@ -753,6 +779,20 @@ static void reap_verify(const char *name, struct io_uring *ring,
 		ok(name);
 }
 
+/* register @nr buffers and @fd (file 0) on @ring and premap them all */
+static void register_and_map(struct io_uring *ring, struct iovec *iov,
+			     unsigned int nr, int fd)
+{
+	int ret;
+
+	if (io_uring_register_buffers(ring, iov, nr) ||
+	    io_uring_register_files(ring, &fd, 1))
+		die("register", EINVAL);
+	ret = map_bufs(ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, nr);
+	if (ret)
+		die("IORING_REGISTER_MAP_BUFFERS", -ret);
+}
+
 static int cmd_inflight(void)
 {
 	enum { NR = 32, BS = 256 * 1024 };
@@ -784,12 +824,7 @@ static int cmd_inflight(void)
 			"unregister-files-in-flight",
 		};
 
-		if (io_uring_register_buffers(&ring, iov, NR) ||
-		    io_uring_register_files(&ring, &fd, 1))
-			die("register", EINVAL);
-		ret = map_bufs(&ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, NR);
-		if (ret)
-			die("IORING_REGISTER_MAP_BUFFERS", -ret);
+		register_and_map(&ring, iov, NR, fd);
 		for (i = 0; i < NR; i++)
 			memset(bufs[i], 0, BS);
 		if (queue_reads(&ring, bufs, NR, BS) != NR)
@@ -1136,6 +1171,63 @@ static int cmd_hold(unsigned int seconds)
 	return 0;
 }
 
+static int cmd_held(const char *go)
+{
+	enum { NR = 8, BS = 64 * KIB };
+	struct io_uring_cqe *cqe;
+	struct iovec iov[NR];
+	struct io_uring ring;
+	unsigned int i;
+	double t0;
+	int fd, ret;
+
+	fd = open(dev_path, O_RDWR | O_DIRECT);
+	if (fd < 0)
+		die(dev_path, errno);
+	for (i = 0; i < NR; i++) {
+		iov[i].iov_base = map_anon(BS);
+		iov[i].iov_len = BS;
+	}
+	ret = io_uring_queue_init(NR, &ring, 0);
+	if (ret)
+		die("io_uring_queue_init", -ret);
+	register_and_map(&ring, iov, NR, fd);
+	printf("mapped\n");
+	while (access(go, F_OK))
+		usleep(20000);
+	for (i = 0; i < NR; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+		io_uring_prep_read_fixed(sqe, 0, iov[i].iov_base, BS,
+					 (uint64_t)i * BS, i);
+		sqe->flags |= IOSQE_FIXED_FILE;
+	}
+	ret = io_uring_submit(&ring);
+	if (ret != NR)
+		die("io_uring_submit", ret < 0 ? -ret : EIO);
+	/*
+	 * The suspended device fails the nowait attempts; io_uring's workers
+	 * issue the reads again, with the tags, and the device holds them.
+	 */
+	usleep(500000);
+	t0 = now();
+	ret = map_bufs(&ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 0, NR);
+	printf("unmap returned %d after %.0f ms\n", ret, (now() - t0) * 1000);
+	expect("held-unmap", ret, 0);
+	for (i = 0; i < NR; i++) {
+		ret = io_uring_wait_cqe(&ring, &cqe);
+		if (ret)
+			die("io_uring_wait_cqe", -ret);
+		if (cqe->res != BS)
+			fail("held-reads", "a read returned %d", cqe->res);
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	ok("held-reads-done");
+	io_uring_queue_exit(&ring);
+	close(fd);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -1147,6 +1239,7 @@ static void usage(void)
 		"       dmatag-io inflight DEV\n"
 		"       dmatag-io map DEV [--expect ERRNO]\n"
 		"       dmatag-io mapcost DEV [--buf-size BYTES]\n"
+		"       dmatag-io held DEV --go FILE\n"
 		"       dmatag-io hold DEV [--seconds N]\n"
 		"       dmatag-io churn DEV [--seconds N] [--offset BYTES]\n");
 	exit(2);
@@ -1155,6 +1248,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *cmd, *profile = NULL, *unsupported = NULL, *regular = NULL;
+	const char *go = NULL;
 	size_t buf_len = 5 * MIB;
 	unsigned long ios = 4096;
 	unsigned int bs = 4096, qd = 8, seconds = 120, want = 0, share = 100;
@@ -1205,6 +1299,8 @@ int main(int argc, char **argv)
 			unsupported = v;
 		else if (!strcmp(a, "--regular"))
 			regular = v;
+		else if (!strcmp(a, "--go"))
+			go = v;
 		else
 			usage();
 		i++;
@@ -1226,6 +1322,8 @@ int main(int argc, char **argv)
 		cmd_mapcost(buf_len);
 	else if (!strcmp(cmd, "hold"))
 		cmd_hold(seconds);
+	else if (!strcmp(cmd, "held") && go)
+		cmd_held(go);
 	else if (!strcmp(cmd, "churn"))
 		cmd_churn(seconds, offset);
 	else

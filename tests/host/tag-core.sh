@@ -7,6 +7,8 @@
 #   stress-asan    membership changes, surprise removals, dm table swaps and
 #   stress-tsan    map/unmap against concurrent IO, with allocation failures
 #                  injected, under ASan/UBSan/LSan and under ThreadSanitizer
+#   can-fail.sh    each retirement check against the mutant of the core it
+#                  is there to catch
 # A sanitizer report or a hang fails the program that produced it.
 # TAG_CORE_SEED, TAG_CORE_TRIALS, TAG_CORE_STRESS_MS change the run.
 set -uo pipefail
@@ -41,4 +43,18 @@ run() {
 run tag-core-test "" "$dir/tag-core-test" "$seed" "${TAG_CORE_TRIALS:-20000}"
 run stress-asan "asan: " "$dir/stress-asan" "$seed" "$ms"
 run stress-tsan "tsan: " "$dir/stress-tsan" "$seed" "$ms"
+# every retirement check fails on the mutant of the core it is there for
+# (TAG_CORE_MUTANTS=0 skips them: about 90 s)
+if [ "${TAG_CORE_MUTANTS:-1}" != 0 ]; then
+	out=$(mktemp)
+	timeout 600 "$dir/can-fail.sh" >"$out" 2>&1
+	status=$?
+	sed -n 's/^\(not \)\{0,1\}ok - /&can-fail: /p; /^#   /p' "$out"
+	if [ "$status" -ne 0 ] && ! grep -q '^not ok' "$out"; then
+		echo "not ok - can-fail # exit $status"
+		tail -n 20 "$out" >&2
+	fi
+	[ "$status" -eq 0 ] || rc=1
+	rm -f "$out"
+fi
 exit $rc

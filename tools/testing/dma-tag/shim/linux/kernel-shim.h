@@ -3,8 +3,8 @@
  * Just enough of the kernel for block/blk-dma-tag.c and
  * block/blk-dma-tag-disk.c to build and run unmodified in userspace, under
  * ASan/UBSan and under ThreadSanitizer (the tools/testing/radix-tree model).
- * Locks, completions and percpu_refs are real (pthreads and atomics); RCU is
- * liburcu (see rcupdate.h).
+ * Locks, completions, percpu_refs and the workqueue are real (pthreads,
+ * atomics, a worker thread); RCU is liburcu (see rcupdate.h).
  */
 #ifndef KERNEL_SHIM_H
 #define KERNEL_SHIM_H
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "atomic.h"
 
 typedef uint64_t u64;
 typedef uint32_t u32;
@@ -55,6 +56,21 @@ typedef unsigned short umode_t;
 	__c;								\
 })
 
+/*
+ * Atomic context: RCU read-side critical sections and RCU callbacks (the
+ * kernel runs those in softirq). A sleeping call there (a mutex, a wait, a
+ * grace period, an allocation that may sleep) is a kernel bug: the shim ends
+ * the program, as might_sleep() would warn.
+ */
+extern __thread unsigned int shim_atomic;
+#define might_sleep() do {						\
+	if (shim_atomic)						\
+		shim_bug("sleeping function called from atomic context"); \
+} while (0)
+
+/* current->flags, for memalloc_noio_save() (sched/mm.h) */
+extern __thread unsigned int shim_task_flags;
+
 static inline void *ERR_PTR(long error) { return (void *)error; }
 static inline long PTR_ERR(const void *ptr) { return (long)ptr; }
 static inline bool IS_ERR(const void *ptr)
@@ -67,17 +83,40 @@ static inline bool IS_ERR(const void *ptr)
  * shim_fail_alloc_after allocations succeed and the one after fails
  * (single-threaded tests), or each fails with probability
  * shim_fail_permille (threaded tests). __GFP_NOFAIL allocations never fail.
+ * Every allocation of the core may sleep (GFP_KERNEL), and may do IO unless
+ * the thread is in a memalloc_noio scope: shim_alloc_hook, when a test sets
+ * it, sees each one first (to check where reclaim could write to a device).
+ * Threaded tests set the knobs with __atomic_store_n(): the retire worker
+ * allocates whenever it runs.
  */
 extern int shim_fail_alloc_after;
 extern unsigned int shim_fail_permille;
+extern void (*shim_alloc_hook)(gfp_t gfp);
 bool shim_fail_now(void);
+
+static inline void shim_alloc_enter(gfp_t gfp)
+{
+	void (*hook)(gfp_t gfp) = __atomic_load_n(&shim_alloc_hook,
+						  __ATOMIC_ACQUIRE);
+
+	might_sleep();
+	if (hook)
+		hook(gfp);
+}
+
+static inline bool shim_fail_random(void)
+{
+	return __atomic_load_n(&shim_fail_permille, __ATOMIC_RELAXED) &&
+	       shim_fail_now();
+}
 
 static inline void *shim_alloc(size_t size, gfp_t gfp)
 {
+	shim_alloc_enter(gfp);
 	if (!(gfp & __GFP_NOFAIL)) {
 		if (shim_fail_alloc_after >= 0 && shim_fail_alloc_after-- == 0)
 			return NULL;
-		if (shim_fail_permille && shim_fail_now())
+		if (shim_fail_random())
 			return NULL;
 	}
 	return calloc(1, size ? size : 1);
@@ -106,7 +145,8 @@ static inline void *krealloc_array(void *p, size_t n, size_t size, gfp_t gfp)
 
 	if (size && n > SIZE_MAX / size)
 		return NULL;
-	if (!(gfp & __GFP_NOFAIL) && shim_fail_permille && shim_fail_now())
+	shim_alloc_enter(gfp);
+	if (!(gfp & __GFP_NOFAIL) && shim_fail_random())
 		return NULL;
 	q = realloc(p, n * size);
 	if (!q && (gfp & __GFP_NOFAIL))

@@ -3,7 +3,9 @@
  * shim: mutexes on pthreads, with the two lockdep checks the tag core
  * relies on: lockdep_assert_held() (by this thread), and the nesting rule of
  * mutex_lock_nested() (a lock of subclass n is only taken while the thread
- * holds locks of lower subclasses: a stack locks its members one level down).
+ * holds locks of lower subclasses: a stack locks its members one level down),
+ * and DEBUG_MUTEXES' magic: a lock that was never initialised, or is freed
+ * (ASan sees the read), is a bug.
  */
 #ifndef SHIM_MUTEX_H
 #define SHIM_MUTEX_H
@@ -13,6 +15,7 @@
 #define SHIM_MAX_HELD 16
 
 struct mutex {
+	void *magic;
 	pthread_mutex_t m;
 	pthread_t owner;
 	bool held;
@@ -29,12 +32,21 @@ static inline void mutex_init(struct mutex *lock)
 {
 	pthread_mutex_init(&lock->m, NULL);
 	lock->held = false;
+	lock->magic = lock;
+}
+
+static inline void shim_mutex_check(struct mutex *lock)
+{
+	if (lock->magic != lock)
+		shim_bug("a mutex that was not initialised, or was freed");
 }
 
 static inline void mutex_lock_nested(struct mutex *lock, unsigned int subclass)
 {
 	unsigned int i;
 
+	might_sleep();
+	shim_mutex_check(lock);
 	if (subclass >= MAX_LOCKDEP_SUBCLASSES)
 		shim_bug("lock subclass %u", subclass);
 	for (i = 0; i < shim_nr_held; i++) {
@@ -69,6 +81,7 @@ static inline void mutex_unlock(struct mutex *lock)
 {
 	unsigned int i;
 
+	shim_mutex_check(lock);
 	if (!shim_mutex_held(lock))
 		shim_bug("mutex_unlock of a lock this thread does not hold");
 	for (i = 0; i < shim_nr_held && shim_held[i].lock != lock; i++)

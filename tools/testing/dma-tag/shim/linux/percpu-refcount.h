@@ -5,6 +5,9 @@
  * the initial reference only after an RCU grace period (the kernel's
  * switch to atomic mode waits for one), so the release callback never runs
  * while a reader that found the object under RCU may still try to get it.
+ * The last put calls the release callback inside an RCU read-side critical
+ * section, as percpu_ref_put_many() does: atomic context, and a grace period
+ * started elsewhere waits for it.
  */
 #ifndef SHIM_PERCPU_REFCOUNT_H
 #define SHIM_PERCPU_REFCOUNT_H
@@ -40,12 +43,15 @@ static inline int percpu_ref_init(struct percpu_ref *ref,
 
 static inline void percpu_ref_put(struct percpu_ref *ref)
 {
-	long c = __atomic_sub_fetch(&ref->count, 1, __ATOMIC_ACQ_REL);
+	long c;
 
+	rcu_read_lock();
+	c = __atomic_sub_fetch(&ref->count, 1, __ATOMIC_ACQ_REL);
 	if (c == SHIM_REF_DEAD)
 		ref->release(ref);
 	else if ((c & ~SHIM_REF_DEAD) < 0 || c == 0)
 		shim_bug("percpu_ref_put: count %ld", c);
+	rcu_read_unlock();
 }
 
 static inline bool percpu_ref_tryget_live(struct percpu_ref *ref)
@@ -67,6 +73,7 @@ static inline void shim_ref_confirm_kill(struct rcu_head *head)
 {
 	shim_rcu_callback_start(head);
 	percpu_ref_put(container_of(head, struct percpu_ref, rcu));
+	shim_rcu_callback_end();
 }
 
 static inline void percpu_ref_kill(struct percpu_ref *ref)
@@ -87,6 +94,14 @@ static inline void percpu_ref_exit(struct percpu_ref *ref)
 	if (c != 1 && c != SHIM_REF_DEAD)
 		shim_bug("percpu_ref_exit with count %#lx", c);
 	__atomic_store_n(&ref->count, SHIM_REF_EXITED, __ATOMIC_RELEASE);
+}
+
+/* for the tests: killed (the initial reference may not be dropped yet) */
+static inline bool shim_ref_dead(struct percpu_ref *ref)
+{
+	long c = __atomic_load_n(&ref->count, __ATOMIC_ACQUIRE);
+
+	return c != SHIM_REF_EXITED && (c & SHIM_REF_DEAD);
 }
 
 /* for the tests: references held, not counting the initial one */

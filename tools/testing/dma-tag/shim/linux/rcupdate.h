@@ -23,6 +23,7 @@ static inline void shim_kvfree_rcu_cb(struct rcu_head *head)
 {
 	shim_rcu_callback_start(head);
 	free(head);
+	shim_rcu_callback_end();
 }
 
 /* the rcu_head must be the first field (the shim frees the head) */
@@ -31,4 +32,6 @@ static inline void shim_kvfree_rcu_cb(struct rcu_head *head)
 		       "kvfree_rcu shim: rcu_head first");		\
 	shim_call_rcu(&(ptr)->field, shim_kvfree_rcu_cb);		\
 } while (0)
+/* kfree() and kvfree() are both free() here */
+#define kfree_rcu(ptr, field) kvfree_rcu(ptr, field)
 #endif
