@@ -38,7 +38,8 @@
  *
  * Every IO that carries a tag holds a reference on it. Unmapping stops new
  * IO from taking the tag and returns: nobody waits for IO or for a grace
- * period. The last reference queues the tag for retirement, and a worker
+ * period. The later of the last reference and the owner's unmap queues the
+ * tag for retirement, and a worker
  * undoes the mappings of every tag queued so far, then waits one grace
  * period for the lookups that may still see them and frees them (see
  * "Lifetime" in Documentation/block/dma-tags.rst). The owner's buffer stays
@@ -124,6 +125,7 @@ static struct blk_dma_tag *__blk_dma_tag_map(struct block_device *bdev,
 					     unsigned int nr_bvecs,
 					     struct blk_dma_buf *buf,
 					     unsigned int depth);
+static void blk_dma_tag_disk_put(struct blk_dma_tag_disk *dt);
 
 /* lockdep: a stack maps its members with its own lock held, one level down */
 #define BLK_DMA_TAG_MAX_DEPTH	(MAX_LOCKDEP_SUBCLASSES - 1)
@@ -147,8 +149,8 @@ static int blk_dma_tag_cmp(const void *a, const void *b)
  * until the next change. A stopped tag may stay in the array until the next
  * rebuild (@dt->index_stale); it is freed only a grace period after that.
  * Tags may be stopped meanwhile (that only takes @dt->stop_lock): @nr_tags
- * only shrinks while @dt->lock is held, and a stop after the snapshot below
- * marks the new array stale again.
+ * grows only under @dt->lock, so the array is large enough, and a stop after
+ * the snapshot below marks the new array stale again.
  */
 static int blk_dma_tag_reindex(struct blk_dma_tag_disk *dt)
 {
@@ -159,7 +161,7 @@ static int blk_dma_tag_reindex(struct blk_dma_tag_disk *dt)
 
 	lockdep_assert_held(&dt->lock);
 	spin_lock(&dt->stop_lock);
-	dt->index_stale = false;
+	WRITE_ONCE(dt->index_stale, false);
 	nr = dt->nr_tags;
 	spin_unlock(&dt->stop_lock);
 	if (nr) {
@@ -498,19 +500,27 @@ static void blk_dma_tag_remap_all(struct blk_dma_tag_disk *dt, bool map_new)
 	}
 }
 
-static void __blk_dma_tag_members_changed(struct gendisk *disk, bool map_new)
+static void __blk_dma_tag_members_changed(struct blk_dma_tag_disk *dt,
+					  bool map_new)
 {
-	struct blk_dma_tag_disk *dt = disk->dma_tag;
 	unsigned int noio;
 
-	if (!dt || !disk->fops->dma_tag_ops->members)
-		return;
 	/* a suspended dm device may be what reclaim would write to */
 	noio = memalloc_noio_save();
 	mutex_lock(&dt->lock);
-	blk_dma_tag_remap_all(dt, map_new);
+	/* a removed disk has no tags, and its members may be gone */
+	if (!dt->dead)
+		blk_dma_tag_remap_all(dt, map_new);
 	mutex_unlock(&dt->lock);
 	memalloc_noio_restore(noio);
+}
+
+/* the premapping state of a stacking disk, or NULL */
+static struct blk_dma_tag_disk *blk_dma_tag_stack(struct gendisk *disk)
+{
+	if (!disk->dma_tag || !disk->fops->dma_tag_ops->members)
+		return NULL;
+	return disk->dma_tag;
 }
 
 /**
@@ -535,7 +545,10 @@ static void __blk_dma_tag_members_changed(struct gendisk *disk, bool map_new)
  */
 void blk_dma_tag_members_changed(struct gendisk *disk)
 {
-	__blk_dma_tag_members_changed(disk, true);
+	struct blk_dma_tag_disk *dt = blk_dma_tag_stack(disk);
+
+	if (dt)
+		__blk_dma_tag_members_changed(dt, true);
 }
 EXPORT_SYMBOL_GPL(blk_dma_tag_members_changed);
 
@@ -554,7 +567,10 @@ EXPORT_SYMBOL_GPL(blk_dma_tag_members_changed);
  */
 void blk_dma_tag_members_left(struct gendisk *disk)
 {
-	__blk_dma_tag_members_changed(disk, false);
+	struct blk_dma_tag_disk *dt = blk_dma_tag_stack(disk);
+
+	if (dt)
+		__blk_dma_tag_members_changed(dt, false);
 }
 EXPORT_SYMBOL_GPL(blk_dma_tag_members_left);
 
@@ -563,7 +579,9 @@ static void blk_dma_tag_remap_fn(struct work_struct *work)
 	struct blk_dma_tag_disk *dt = container_of(work, struct blk_dma_tag_disk,
 						   remap_work);
 
-	__blk_dma_tag_members_changed(dt->disk, true);
+	__blk_dma_tag_members_changed(dt, true);
+	/* the reference blk_dma_tag_members_joined() took */
+	blk_dma_tag_disk_put(dt);
 }
 
 /**
@@ -572,17 +590,22 @@ static void blk_dma_tag_remap_fn(struct work_struct *work)
  *
  * Queues blk_dma_tag_members_changed() to a worker, so that the caller (dm's
  * resume) returns as fast as without premapping; the members that joined get
- * plain IO until the worker has mapped them. blk_dma_tag_del_disk() cancels
- * it.
+ * plain IO until the worker has mapped them. The queued work holds the
+ * disk's premapping state; it does nothing once blk_dma_tag_del_disk() ran
+ * (which also cancels it). Noio allocations keep it safe if it runs inside
+ * a later suspend, where a table swap then waits for it.
  *
  * Context: any.
  */
 void blk_dma_tag_members_joined(struct gendisk *disk)
 {
-	struct blk_dma_tag_disk *dt = disk->dma_tag;
+	struct blk_dma_tag_disk *dt = blk_dma_tag_stack(disk);
 
-	if (dt && disk->fops->dma_tag_ops->members)
-		queue_work(system_unbound_wq, &dt->remap_work);
+	if (!dt)
+		return;
+	refcount_inc(&dt->ref);
+	if (!queue_work(system_unbound_wq, &dt->remap_work))
+		blk_dma_tag_disk_put(dt);
 }
 EXPORT_SYMBOL_GPL(blk_dma_tag_members_joined);
 
@@ -687,8 +710,6 @@ static void blk_dma_tag_stop(struct blk_dma_tag_disk *dt,
 		WRITE_ONCE(tag->stopped, true);
 		dt->nr_tags--;
 		WRITE_ONCE(dt->index_stale, true);
-		/* the bound counts live tags: a new map may take the place */
-		dt->mapped_bytes -= tag->pos[tag->nr_bvecs];
 	}
 	spin_unlock(&dt->stop_lock);
 	if (stop)
@@ -712,6 +733,8 @@ static void blk_dma_tag_finish(struct blk_dma_tag_disk *dt,
 	tag->priv = NULL;
 	tag->finished = true;
 	spin_lock(&dt->stop_lock);
+	/* the bound counts a mapping until it is undone */
+	dt->mapped_bytes -= tag->pos[tag->nr_bvecs];
 	dt->unmaps++;
 	spin_unlock(&dt->stop_lock);
 }
@@ -766,7 +789,7 @@ static void blk_dma_tag_retire_fn(struct work_struct *work)
  * buffers are released. Tags unmapped meanwhile by others may be left.
  *
  * Context: process context, may sleep (a grace period or two per stacking
- * level).
+ * level); no disk's tag lock held (the worker takes them).
  */
 void blk_dma_tag_flush(void)
 {
@@ -922,11 +945,12 @@ out_free:
  * Stops new IO from taking the tag and returns without waiting. The mapping
  * is undone once the IO that still carries the tag has completed, and the
  * tag then drops its reference on the owner's buffer (blk_dma_tag_flush()
- * waits for that). A tag the disk revoked on removal is only freed.
+ * waits for that). A tag the disk revoked on removal is freed by the worker.
+ * The mapping counts in the disk's mapped_bytes until it is undone.
  *
- * Context: any context that may take a spinlock; it never waits for the
- * disk's tag lock, so a dm table swap inside a suspend and md's thread may
- * unmap member tags whatever a mapping or a driver's unmap holds.
+ * Context: process context; does not sleep. It never waits for the disk's
+ * tag lock, so a dm table swap inside a suspend and md's thread may unmap
+ * member tags whatever a mapping or a driver's unmap holds.
  */
 void blk_dma_tag_unmap(struct blk_dma_tag *tag)
 {
@@ -1007,7 +1031,8 @@ void blk_dma_tag_del_disk(struct gendisk *disk)
 	if (!dt)
 		return;
 	/* a remap queued by a resume: the members are about to go */
-	cancel_work_sync(&dt->remap_work);
+	if (cancel_work_sync(&dt->remap_work))
+		blk_dma_tag_disk_put(dt);	/* the queued work's */
 	mutex_lock(&dt->lock);
 	dt->dead = true;
 	list_for_each_entry(tag, &dt->tags, node)

@@ -84,9 +84,10 @@ struct blk_dma_buf {
  * @members: composite tags: the member table (RCU), see blk-dma-tag-disk.c.
  * @depth: 0 for a tag made for its owner, n + 1 for a member tag of a tag of
  *	depth n (the lock nesting level of its disk).
- * @node: entry in the device's list of live tags (or of tags being unmapped).
+ * @node: entry in the device's list of tags not yet retired.
  * @users: one reference per IO that carries the tag, plus the initial one;
- *	unmapping kills it, and the tag is retired when it drops to zero.
+ *	unmapping kills it; the tag is retired once it dropped to zero and the
+ *	owner released the tag.
  * @drained: completed when the last IO carrying the tag has completed.
  * @retire: entry in the list of tags waiting to be retired.
  * @state: BLK_DMA_TAG_RELEASED once the owner called blk_dma_tag_unmap(),
@@ -96,9 +97,9 @@ struct blk_dma_buf {
  * @finished: the driver's mapping is undone (under the disk's tag lock).
  * @revoked: the device went away and undid the mapping (@finished too).
  *
- * The owner (io_uring) keeps @buf referenced while the tag exists. In-flight
- * IO is accounted in @users: the mapping is undone after the last IO that
- * carries the tag, never before.
+ * The tag holds @buf until it is freed, so the owner's pages and bvec array
+ * outlive the mapping. In-flight IO is accounted in @users: the mapping is
+ * undone after the last IO that carries the tag, never before.
  */
 struct blk_dma_tag {
 	struct gendisk *disk;
@@ -134,13 +135,15 @@ typedef int (*blk_dma_tag_member_fn)(struct block_device *bdev, void *data);
  *	this device or this buffer cannot be premapped (IO then stays on the
  *	ordinary path), -ENOMEM, -ENODEV.
  * @unmap: leaf drivers: undo @map. Called once no IO carries the tag any
- *	more, before the disk is deleted at the latest.
+ *	more, before the disk is deleted at the latest, under the disk's tag
+ *	lock in a noio scope, from the retire worker or del_gendisk(); maybe
+ *	after the opener closed the device.
  * @members: stacking drivers (instead of @map and @unmap): call @fn for each
  *	member block device that bios of @disk reach with their original pages.
  *	The block core maps the buffer on each and translates the tag when a
  *	bio is submitted to a member. Called in process context; the driver
- *	keeps the members open until it calls blk_dma_tag_members_changed() or
- *	blk_dma_tag_del_disk(). Return what @fn returned, and nothing else:
+ *	keeps the members open until it calls blk_dma_tag_members_changed(),
+ *	blk_dma_tag_members_left() or blk_dma_tag_del_disk(). Return what @fn returned, and nothing else:
  *	during a membership change the core cannot tell leaving members from
  *	staying ones without the list, so small allocations here must not
  *	fail (__GFP_NOFAIL).

@@ -115,10 +115,10 @@ touch /tmp/held.go
 # uring_lock
 check held-unmap-returns wait_for 10 grep -q '^unmap returned 0' /tmp/held.log
 sed -n 's/^unmap returned/held: unmap returned/p' /tmp/held.log
-# the dm device's tags are unmapped, so no longer counted in mapped_bytes,
-# but stay (maps ahead of unmaps) as long as the IO holds them, and with
-# them their member tags on the NVMe
-retiring() { test "$(dma_tag "$1" mapped_bytes)" -eq 0 && test "$(dma_tag "$1" maps)" -gt "$(dma_tag "$1" unmaps)"; }
+# the dm device's tags are unmapped, but their mappings stay (maps ahead
+# of unmaps, still counted in mapped_bytes) as long as the IO holds them,
+# and with them their member tags on the NVMe
+retiring() { test "$(dma_tag "$1" mapped_bytes)" -gt 0 && test "$(dma_tag "$1" maps)" -gt "$(dma_tag "$1" unmaps)"; }
 sleep 1
 check held-still-mapped retiring "$hl"
 check held-member-still-mapped test "$(dma_tag "$n0" mapped_bytes)" -gt 0

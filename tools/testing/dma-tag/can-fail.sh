@@ -231,14 +231,14 @@ mutant no-disk-put-member tag-core-test '^not ok - member-state-freed-with-its-l
 
 # members_left maps, members_changed does not, or waits for a grace period
 mutant members-left-maps tag-core-test '^not ok - members-left-maps-nothing' \
-	$core '	__blk_dma_tag_members_changed(disk, false);' \
-	'	__blk_dma_tag_members_changed(disk, true);'
+	$core '		__blk_dma_tag_members_changed(dt, false);' \
+	'		__blk_dma_tag_members_changed(dt, true);'
 mutant members-left-maps-stress stress-asan 'members_left\(\) mapped' \
-	$core '	__blk_dma_tag_members_changed(disk, false);' \
-	'	__blk_dma_tag_members_changed(disk, true);'
+	$core '		__blk_dma_tag_members_changed(dt, false);' \
+	'		__blk_dma_tag_members_changed(dt, true);'
 mutant members-changed-maps-nothing tag-core-test '^not ok - members-changed-maps-who-joined' \
-	$core '	__blk_dma_tag_members_changed(disk, true);' \
-	'	__blk_dma_tag_members_changed(disk, false);'
+	$core '		__blk_dma_tag_members_changed(dt, true);' \
+	'		__blk_dma_tag_members_changed(dt, false);'
 mutant members-changed-synchronize-rcu tag-core-test '^not ok - membership-changes-wait-for-no-grace-period' \
 	$core '	blk_dma_tag_remap_all(dt, map_new);
 	mutex_unlock(&dt->lock);' '	blk_dma_tag_remap_all(dt, map_new);
@@ -248,13 +248,19 @@ mutant members-changed-synchronize-rcu tag-core-test '^not ok - membership-chang
 # members_joined maps on the resuming thread, maps nothing, or its work
 # outlives the disk
 mutant members-joined-maps-on-caller tag-core-test '^not ok - members-joined-maps-nothing-itself' \
-	$core '		queue_work(system_unbound_wq, &dt->remap_work);' \
-	'		__blk_dma_tag_members_changed(disk, true);'
+	$core '	if (!queue_work(system_unbound_wq, &dt->remap_work))
+		blk_dma_tag_disk_put(dt);' \
+	'	__blk_dma_tag_members_changed(dt, true);
+	blk_dma_tag_disk_put(dt);'
 mutant members-joined-maps-nothing tag-core-test '^not ok - members-joined-maps-in-the-background' \
-	$core '	__blk_dma_tag_members_changed(dt->disk, true);' \
-	'	__blk_dma_tag_members_changed(dt->disk, false);'
-mutant remap-not-cancelled tag-core-test 'heap-use-after-free|^not ok - del-disk-cancels-a-queued-remap' \
-	$core '	cancel_work_sync(&dt->remap_work);' ''
+	$core '	__blk_dma_tag_members_changed(dt, true);
+	/* the reference' \
+	'	__blk_dma_tag_members_changed(dt, false);
+	/* the reference'
+# the queued remap holds no reference on the state it runs on
+mutant remap-work-takes-no-ref tag-core-test 'heap-use-after-free|refcount_t|^not ok - del-disk-cancels-a-queued-remap' \
+	$core '	refcount_inc(&dt->ref);
+	if (!queue_work(' '	if (!queue_work('
 
 # the member tags that leave are never unmapped
 mutant dropped-member-kept tag-core-test '^not ok - member-tag-unmapped-after-its-io' \
