@@ -143,10 +143,10 @@ typedef int (*blk_dma_tag_member_fn)(struct block_device *bdev, void *data);
  *	The block core maps the buffer on each and translates the tag when a
  *	bio is submitted to a member. Called in process context; the driver
  *	keeps the members open until it calls blk_dma_tag_members_changed(),
- *	blk_dma_tag_members_left() or blk_dma_tag_del_disk(). Return what @fn returned, and nothing else:
- *	during a membership change the core cannot tell leaving members from
- *	staying ones without the list, so small allocations here must not
- *	fail (__GFP_NOFAIL).
+ *	blk_dma_tag_members_left() or blk_dma_tag_del_disk(). Return what @fn
+ *	returned, and nothing else: during a membership change the core cannot
+ *	tell leaving members from staying ones without the list, so small
+ *	allocations here must not fail (__GFP_NOFAIL).
  *
  * Set in block_device_operations.dma_tag_ops.
  */
