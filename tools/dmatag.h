@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the dmatag tools share: the io_uring opcodes and argument of
- * premapping (patch 0006, include/uapi/linux/io_uring.h) for builds against
+ * premapping (patch 0008, include/uapi/linux/io_uring.h) for builds against
  * headers that lack them, and the sysfs files of a block device's DMA tags.
  */
 #ifndef DMATAG_TOOLS_H

@@ -182,12 +182,15 @@ fio_verify() {
 DMA_MAP_FUNCS="dma_map_page_attrs dma_map_sg_attrs dma_map_sgtable"
 DMA_UNMAP_FUNCS="dma_unmap_page_attrs dma_unmap_sg_attrs"
 DMA_FLUSH_FUNCS="qi_flush_iotlb"
+# io_uring's punts to its worker threads, and its reissues of a nowait IO
+# that completed with -EAGAIN (patch 0004): counted with the same profiler
+IOWQ_FUNCS="io_wq_submit_work io_req_rw_reissue"
 
 profile_setup() {
 	[ -d "$T/trace_stat" ] || mount -t tracefs none "$T" || return 1
 	echo 0 >"$T/function_profile_enabled"
 	: >"$T/set_ftrace_filter"
-	for f in $DMA_MAP_FUNCS $DMA_UNMAP_FUNCS $DMA_FLUSH_FUNCS; do
+	for f in $DMA_MAP_FUNCS $DMA_UNMAP_FUNCS $DMA_FLUSH_FUNCS $IOWQ_FUNCS; do
 		echo "$f" >>"$T/set_ftrace_filter" || return 1
 	done
 }
