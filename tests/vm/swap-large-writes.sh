@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 1800
 # disks: 5
-# cases: 134
+# cases: 135
 # Hot-swaps under large mixed writes: stock fio (io_uring, registered files
 # and buffers, O_DIRECT, randwrite, bsrange 4k-128k, iodepth 64,
 # serialize_overlap) while a member of the array is swapped. md splits such
@@ -20,7 +20,8 @@
 # premapped. Logged per run: fio's error lines and io_uring's reissues;
 # raid10's runs (writes split at its chunks) must have reissued some.
 # Then the punt rate on a healthy raid1 (4 KiB random writes): io-wq work
-# items per IO at most 0.01, premapped and off.
+# items per IO at most 0.01, premapped and off; the same count with fio's
+# force_async=1 must see every IO.
 . /tests/guest/lib.sh
 
 n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2) n3=$(nvme_ns_of nv3)
@@ -259,19 +260,33 @@ done
 # --- the punt rate on a healthy array ---------------------------------------
 # io-wq work items per IO for 4 KiB random writes on a clean raid1: the
 # nowait fast path stays the path
-punts() { # punts LABEL MODE
-	local w0
+# punts LABEL MODE [FIO ARGS]: sets PUNTS, io-wq work items in the run
+punts() {
+	local w0 l=$1
 	premap_mode md0 "$2"
+	shift 2
 	w0=$(profile_hits io_wq_submit_work)
-	dma_count "$1" --filename=/dev/md0 $FIO_URING --rw=randwrite --bs=4k \
-		--iodepth=32 --size=32M --io_size=16M || return 1
+	dma_count "$l" --filename=/dev/md0 $FIO_URING --rw=randwrite --bs=4k \
+		--iodepth=32 --size=32M --io_size=16M "$@" || return 1
 	PUNTS=$(($(profile_hits io_wq_submit_work) - w0))
-	say "figure $1: io-wq $PUNTS in $DC_IOS IOs ($(per_io "$PUNTS" "$DC_IOS") per IO), map/io $DC_MAP"
-	[ "$DC_IOS" -gt 0 ] && [ $((PUNTS * 100)) -le "$DC_IOS" ]
+	say "figure $l: io-wq $PUNTS in $DC_IOS IOs ($(per_io "$PUNTS" "$DC_IOS") per IO), map/io $DC_MAP"
+	[ "$DC_IOS" -gt 0 ]
+}
+
+# punts_low LABEL MODE: at most 0.01 per IO
+punts_low() {
+	punts "$1" "$2" && [ $((PUNTS * 100)) -le "$DC_IOS" ]
+}
+
+# punts_counted: the count sees punts; fio's force_async=1 sends every IO
+# through io-wq
+punts_counted() {
+	punts punt-forced off --force_async=1 && [ $((PUNTS * 10)) -ge $((DC_IOS * 9)) ]
 }
 
 check punt-create md_create md0 1 "/dev/$n0" "/dev/$n1" -- --size=96M
 check punt-warmup fio_verify punt-warm /dev/md0 --size=16M
-check punt-auto punts punt-auto auto
-check punt-off punts punt-off off
+check punt-auto punts_low punt-auto auto
+check punt-off punts_low punt-off off
+check punt-counted punts_counted
 check punt-stop mdadm --stop /dev/md0
