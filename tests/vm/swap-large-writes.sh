@@ -162,8 +162,9 @@ md_level() {
 		r0=$(profile_hits io_req_rw_reissue)
 		md_run "$p-$mode-fail" "$mode" fail "$1" "$n4" $copies
 		md_run "$p-$mode-replace" "$mode" replace "$n4" "$1" $copies
-		# the case this test is for happened: md failed the second part
-		# of a split nowait write, and io_uring reissued it
+		# the case this test is for happened: md failed nowait writes
+		# (whole, or the part after a split) during the rebuild, and
+		# io_uring reissued them
 		[ -z "$splits" ] ||
 			check "$p-$mode-reissued" test "$(profile_hits io_req_rw_reissue)" -gt "$r0"
 		check "$p-$mode-stop" mdadm --stop /dev/md0
