@@ -781,16 +781,31 @@ static void stack_partitions_share(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0), 1);
 }
 
+/*
+ * A tag mapped on the stack {0, 1}, whose members then become {1, 2} (the
+ * caller reports the change); *@kept is its member tag on leaf 1, which the
+ * change must keep as it is.
+ */
+static struct blk_dma_tag *stack_swap_first(struct kunit *test,
+					    struct stack_fixture *f,
+					    struct blk_dma_tag **kept)
+{
+	struct blk_dma_tag *tag;
+
+	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4, &f->buf);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
+	*kept = blk_dma_tag_translate(tag, &f->leaf[1].disk);
+	f->members[0] = &f->leaf[2].bdev;
+	return tag;
+}
+
 static void stack_members_changed(struct kunit *test)
 {
 	struct stack_fixture *f = test->priv;
 	struct blk_dma_tag *tag, *kept;
 
-	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4, &f->buf);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
-	kept = blk_dma_tag_translate(tag, &f->leaf[1].disk);
 	/* {0, 1} -> {1, 2}: 0 is unmapped, 1 kept as it is, 2 mapped */
-	f->members[0] = &f->leaf[2].bdev;
+	tag = stack_swap_first(test, f, &kept);
 	blk_dma_tag_members_changed(&f->top);
 	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0), 1);
 	KUNIT_EXPECT_EQ(test, leaf_maps(f, 1), 1);
@@ -920,10 +935,7 @@ static void stack_members_left_maps_nothing(struct kunit *test)
 	struct stack_fixture *f = test->priv;
 	struct blk_dma_tag *tag, *kept;
 
-	tag = blk_dma_tag_map(&f->top_bdev, f->bvec, 4, &f->buf);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
-	kept = blk_dma_tag_translate(tag, &f->leaf[1].disk);
-	f->members[0] = &f->leaf[2].bdev;
+	tag = stack_swap_first(test, f, &kept);
 	blk_dma_tag_members_left(&f->top);
 	KUNIT_EXPECT_EQ(test, leaf_unmaps(f, 0), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&f->leaf[2].attempts), 0);

@@ -124,25 +124,19 @@ mutant retire-at-unmap tag-core-test 'percpu_ref_exit with count|^not ok - flush
 }'
 
 # the owner queues a tag del_gendisk() finished, as the last put does too
-# (the race the bit pair closes)
+# (the race the bit pair closes): under ASan and under TSan
+unmap_queues_itself='	blk_dma_tag_stop(tag->dt, tag);
+	if (READ_ONCE(tag->finished)) {
+		atomic_fetch_or(BLK_DMA_TAG_RELEASED, &tag->state);
+		blk_dma_tag_queue_retire(tag);
+		return;
+	}
+	blk_dma_tag_set_state(tag, BLK_DMA_TAG_RELEASED);
+}'
 tries=3 mutant revoked-unmap-queues-itself stress-asan 'heap-use-after-free|refcount_t|^not ok - revoke-and-unmap-during-the-last-put' \
-	$core "$unmap_end" '	blk_dma_tag_stop(tag->dt, tag);
-	if (READ_ONCE(tag->finished)) {
-		atomic_fetch_or(BLK_DMA_TAG_RELEASED, &tag->state);
-		blk_dma_tag_queue_retire(tag);
-		return;
-	}
-	blk_dma_tag_set_state(tag, BLK_DMA_TAG_RELEASED);
-}'
+	$core "$unmap_end" "$unmap_queues_itself"
 tries=3 mutant revoked-unmap-queues-itself-tsan stress-tsan 'heap-use-after-free|data race|refcount_t|^not ok - revoke-and-unmap-during-the-last-put' \
-	$core "$unmap_end" '	blk_dma_tag_stop(tag->dt, tag);
-	if (READ_ONCE(tag->finished)) {
-		atomic_fetch_or(BLK_DMA_TAG_RELEASED, &tag->state);
-		blk_dma_tag_queue_retire(tag);
-		return;
-	}
-	blk_dma_tag_set_state(tag, BLK_DMA_TAG_RELEASED);
-}'
+	$core "$unmap_end" "$unmap_queues_itself"
 
 # a tag does not hold its buffer
 mutant map-takes-no-buf-ref tag-core-test '^not ok - owner-put-with-a-tag-left-releases-nothing' \
