@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * io_uring: registered buffers premapped for DMA on registered block devices
- * (IORING_REGISTER_MAP_BUFFERS / IORING_REGISTER_UNMAP_BUFFERS, auto mode).
+ * io_uring: registered buffers premapped for DMA on the block devices of
+ * registered files: block devices, and regular files on filesystems whose
+ * direct IO builds its bios on the buffer (IORING_REGISTER_MAP_BUFFERS /
+ * IORING_REGISTER_UNMAP_BUFFERS, auto mode).
  *
  * See Documentation/block/dma-tags.rst.
  */
@@ -26,6 +28,15 @@
  * the block layer's tag, or none when auto mode tried and the device said
  * no (so that auto mode does not retry on every IO). The block layer finds
  * the tag of a bio by its bvec array, so nothing else has to carry it.
+ * Entries of one buffer whose files reach the same disk (files of one
+ * filesystem, a block device and its partitions) share one tag, which is
+ * unmapped with the last of them.
+ *
+ * The device of a regular file is the one its filesystem submits direct IO
+ * to (super_operations->dio_bdev()). A tag maps memory, not file offsets:
+ * the filesystem still picks the sector of every bio at submission, so
+ * truncate and extent changes race premapped IO exactly as they race plain
+ * direct IO. The open file pins its superblock and so that device.
  *
  * Entries go when the buffer goes (unregister, slot update, ring exit) and
  * when the file goes (unregister, slot update, ring exit), in both cases
@@ -103,11 +114,52 @@ static void io_dma_buf_release(struct blk_dma_buf *buf)
 	kfree(d);
 }
 
-static void io_dma_tag_free(struct io_dma_tag *e)
+/* the tag of @imu on @disk, if an entry of another file already has one */
+static struct blk_dma_tag *io_dma_tag_shared(struct io_ring_ctx *ctx,
+					     struct io_mapped_ubuf *imu,
+					     struct gendisk *disk)
+{
+	struct io_dma_tag *e;
+
+	lockdep_assert_held(&ctx->dma_tag_lock);
+	list_for_each_entry(e, &ctx->dma_tags, node)
+		if (e->imu == imu && e->tag && e->tag->disk == disk)
+			return e->tag;
+	return NULL;
+}
+
+/* drop an entry; the last entry with a tag unmaps it */
+static void io_dma_tag_free(struct io_ring_ctx *ctx, struct io_dma_tag *e)
 {
 	list_del(&e->node);
-	blk_dma_tag_unmap(e->tag);
+	if (e->tag && !io_dma_tag_shared(ctx, e->imu, e->tag->disk))
+		blk_dma_tag_unmap(e->tag);
 	kfree(e);
+}
+
+/**
+ * io_dma_tag_bdev() - the block device that IO through a file goes to
+ * @file: a registered file
+ *
+ * Return: the block device itself, or for a regular file the device its
+ * filesystem submits direct IO to; ERR_PTR(-EINVAL) for a directory,
+ * -EOPNOTSUPP for a regular file whose filesystem cannot say (tmpfs, NFS,
+ * DAX), -ENOTBLK for anything else.
+ */
+static struct block_device *io_dma_tag_bdev(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+	struct block_device *bdev = NULL;
+
+	if (S_ISBLK(inode->i_mode))
+		return I_BDEV(file->f_mapping->host);
+	if (S_ISDIR(inode->i_mode))
+		return ERR_PTR(-EINVAL);
+	if (!S_ISREG(inode->i_mode))
+		return ERR_PTR(-ENOTBLK);
+	if (inode->i_sb->s_op->dio_bdev)
+		bdev = inode->i_sb->s_op->dio_bdev(inode);
+	return bdev ?: ERR_PTR(-EOPNOTSUPP);
 }
 
 /*
@@ -120,6 +172,7 @@ static int io_dma_tag_map_one(struct io_ring_ctx *ctx,
 			      struct io_dma_tag *e, bool record_failure,
 			      struct io_dma_tag **ep)
 {
+	struct block_device *bdev;
 	struct blk_dma_tag *tag;
 
 	if (!imu->dma_buf) {
@@ -138,14 +191,24 @@ static int io_dma_tag_map_one(struct io_ring_ctx *ctx,
 		}
 		imu->dma_buf = d;
 	}
-	tag = blk_dma_tag_map(I_BDEV(file->f_mapping->host), imu->bvec,
-			      imu->nr_bvecs, &imu->dma_buf->buf);
+	bdev = io_dma_tag_bdev(file);
+	if (IS_ERR(bdev)) {
+		tag = ERR_CAST(bdev);
+	} else {
+		/* another file of the buffer reaches the same disk */
+		tag = io_dma_tag_shared(ctx, imu, bdev->bd_disk);
+		if (!tag)
+			tag = blk_dma_tag_map(bdev, imu->bvec, imu->nr_bvecs,
+					      &imu->dma_buf->buf);
+	}
 	if (IS_ERR(tag) && !record_failure)
 		return PTR_ERR(tag);
 	if (!e) {
 		e = kzalloc(sizeof(*e), GFP_KERNEL);
 		if (!e) {
-			blk_dma_tag_unmap(IS_ERR(tag) ? NULL : tag);
+			if (!IS_ERR(tag) &&
+			    !io_dma_tag_shared(ctx, imu, tag->disk))
+				blk_dma_tag_unmap(tag);
 			return -ENOMEM;
 		}
 		e->imu = imu;
@@ -159,11 +222,16 @@ static int io_dma_tag_map_one(struct io_ring_ctx *ctx,
 	return 0;
 }
 
-/* the registered file of a map or unmap request */
+/*
+ * The registered file of a map or unmap request. An unmap does not ask
+ * the file for its device again: what was mapped through it can always be
+ * unmapped.
+ */
 static int io_dma_tag_file(struct io_ring_ctx *ctx,
-			   const struct io_uring_map_buffers *mb,
+			   const struct io_uring_map_buffers *mb, bool map,
 			   struct file **filep)
 {
+	struct block_device *bdev;
 	struct file *file;
 	unsigned int idx;
 
@@ -173,14 +241,17 @@ static int io_dma_tag_file(struct io_ring_ctx *ctx,
 	file = io_file_from_index(&ctx->file_table, idx);
 	if (!file)
 		return -EBADF;
-	if (!S_ISBLK(file_inode(file)->i_mode))
-		return -ENOTBLK;
+	if (map) {
+		bdev = io_dma_tag_bdev(file);
+		if (IS_ERR(bdev))
+			return PTR_ERR(bdev);
+	}
 	*filep = file;
 	return 0;
 }
 
 static int io_dma_tag_args(struct io_ring_ctx *ctx, void __user *arg,
-			   unsigned int nr_args,
+			   unsigned int nr_args, bool map,
 			   struct io_uring_map_buffers *mb, struct file **filep)
 {
 	if (!arg || nr_args != 1)
@@ -193,7 +264,7 @@ static int io_dma_tag_args(struct io_ring_ctx *ctx, void __user *arg,
 		return -ENXIO;
 	if (mb->buf_start >= mb->buf_end || mb->buf_end > ctx->nr_user_bufs)
 		return -EINVAL;
-	return io_dma_tag_file(ctx, mb, filep);
+	return io_dma_tag_file(ctx, mb, map, filep);
 }
 
 /**
@@ -203,14 +274,18 @@ static int io_dma_tag_args(struct io_ring_ctx *ctx, void __user *arg,
  * @nr_args: 1
  *
  * Premap registered buffers buf_start .. buf_end - 1 for the block device of
- * registered file fd. Buffers already mapped for that file stay as they are.
+ * registered file fd: a block device, or a regular file, whose direct IO
+ * then uses them (buffered IO never does). Buffers already mapped for that
+ * file stay as they are.
  * All or nothing: on failure the buffers this call mapped are unmapped again.
  *
  * Return: 0; -EINVAL (bad arguments, range or reserved fields), -EFAULT
  * (bad pointer, empty buffer slot), -ENXIO (no registered buffers), -EBADF
- * (fd is not a registered file), -ENOTBLK (not a block device), -EOPNOTSUPP
- * (the device cannot premap or has dma_premap off), -ENODEV (device being
- * removed), -ENOSPC (above the device's max_mapped_bytes), -ENOMEM.
+ * (fd is not a registered file), -EINVAL (a directory), -ENOTBLK (neither
+ * a block device nor a regular file), -EOPNOTSUPP (a regular file whose
+ * filesystem does not say which device its direct IO goes to, or a device
+ * that cannot premap or has dma_premap off), -ENODEV (device being removed),
+ * -ENOSPC (above the device's max_mapped_bytes), -ENOMEM.
  */
 int io_register_map_buffers(struct io_ring_ctx *ctx, void __user *arg,
 			    unsigned int nr_args)
@@ -222,7 +297,7 @@ int io_register_map_buffers(struct io_ring_ctx *ctx, void __user *arg,
 	LIST_HEAD(added);
 	int ret;
 
-	ret = io_dma_tag_args(ctx, arg, nr_args, &mb, &file);
+	ret = io_dma_tag_args(ctx, arg, nr_args, true, &mb, &file);
 	if (ret)
 		return ret;
 
@@ -248,7 +323,7 @@ int io_register_map_buffers(struct io_ring_ctx *ctx, void __user *arg,
 		while ((e = list_first_entry_or_null(&added, struct io_dma_tag,
 						     node))) {
 			WRITE_ONCE(e->imu->dma_tag_file, NULL);
-			io_dma_tag_free(e);
+			io_dma_tag_free(ctx, e);
 		}
 	}
 	list_splice_tail(&added, &ctx->dma_tags);
@@ -267,7 +342,9 @@ int io_register_map_buffers(struct io_ring_ctx *ctx, void __user *arg,
  * that IO has completed (the device's dma_tag/unmaps counts it then).
  * Buffers that are not mapped are skipped.
  *
- * Return: 0, or the argument errors of io_register_map_buffers().
+ * Return: 0; -EINVAL, -EFAULT, -ENXIO or -EBADF for the argument errors
+ * of io_register_map_buffers() (whatever the file is: a file that cannot
+ * have been mapped has nothing to unmap).
  */
 int io_register_unmap_buffers(struct io_ring_ctx *ctx, void __user *arg,
 			      unsigned int nr_args)
@@ -278,7 +355,7 @@ int io_register_unmap_buffers(struct io_ring_ctx *ctx, void __user *arg,
 	unsigned int i;
 	int ret;
 
-	ret = io_dma_tag_args(ctx, arg, nr_args, &mb, &file);
+	ret = io_dma_tag_args(ctx, arg, nr_args, false, &mb, &file);
 	if (ret)
 		return ret;
 
@@ -291,7 +368,7 @@ int io_register_unmap_buffers(struct io_ring_ctx *ctx, void __user *arg,
 
 			if (ctx->user_bufs[k] == e->imu) {
 				WRITE_ONCE(e->imu->dma_tag_file, NULL);
-				io_dma_tag_free(e);
+				io_dma_tag_free(ctx, e);
 				break;
 			}
 		}
@@ -316,7 +393,7 @@ bool io_dma_tag_drop_buf(struct io_ring_ctx *ctx, struct io_mapped_ubuf *imu)
 	mutex_lock(&ctx->dma_tag_lock);
 	list_for_each_entry_safe(e, tmp, &ctx->dma_tags, node)
 		if (e->imu == imu)
-			io_dma_tag_free(e);
+			io_dma_tag_free(ctx, e);
 	mutex_unlock(&ctx->dma_tag_lock);
 	if (!imu->dma_buf)
 		return false;
@@ -338,7 +415,7 @@ void io_dma_tag_drop_file(struct io_ring_ctx *ctx, struct file *file)
 		if (e->file != file)
 			continue;
 		WRITE_ONCE(e->imu->dma_tag_file, NULL);
-		io_dma_tag_free(e);
+		io_dma_tag_free(ctx, e);
 	}
 	mutex_unlock(&ctx->dma_tag_lock);
 }
@@ -347,19 +424,27 @@ void io_dma_tag_drop_file(struct io_ring_ctx *ctx, struct file *file)
  * __io_dma_tag_auto() - premap a buffer on its first IO through a file
  * @ctx: the ring
  * @imu: the fixed buffer of the request
- * @file: the request's registered file
+ * @file: the request's registered file, opened O_DIRECT
  *
- * Only for block devices whose queue/dma_premap is "auto". A failure is
- * remembered, and the IO goes the ordinary way.
+ * Only where the device that the IO goes to (the block device, or the one
+ * that holds a regular file's data) has queue/dma_premap "auto". A failure
+ * is remembered, and the IO goes the ordinary way.
  */
 void __io_dma_tag_auto(struct io_ring_ctx *ctx, struct io_mapped_ubuf *imu,
 		       struct file *file)
 {
-	if (imu == ctx->dummy_ubuf || !S_ISBLK(file_inode(file)->i_mode) ||
-	    !bdev_dma_premap_auto(I_BDEV(file->f_mapping->host)))
+	struct block_device *bdev;
+
+	if (imu == ctx->dummy_ubuf)
+		return;
+	bdev = io_dma_tag_bdev(file);
+	if (IS_ERR(bdev) || !bdev_dma_premap_auto(bdev))
 		return;
 	mutex_lock(&ctx->dma_tag_lock);
-	if (!io_dma_tag_find(ctx, imu, file))
+	if (io_dma_tag_find(ctx, imu, file))
+		/* IO alternating between files: remember the last one */
+		WRITE_ONCE(imu->dma_tag_file, file);
+	else
 		io_dma_tag_map_one(ctx, imu, file, NULL, true, NULL);
 	mutex_unlock(&ctx->dma_tag_lock);
 }

@@ -16,12 +16,16 @@ void io_dma_tag_drop_file(struct io_ring_ctx *ctx, struct file *file);
 void __io_dma_tag_auto(struct io_ring_ctx *ctx, struct io_mapped_ubuf *imu,
 		       struct file *file);
 
-/* auto mode: premap @imu for @file on the first fixed-buffer IO */
+/*
+ * auto mode: premap @imu for @file on the first fixed-buffer direct IO;
+ * buffered IO never carries a tag
+ */
 static inline void io_dma_tag_auto(struct io_ring_ctx *ctx,
 				   struct io_mapped_ubuf *imu,
 				   struct file *file)
 {
-	if (READ_ONCE(imu->dma_tag_file) != file)
+	if ((file->f_flags & O_DIRECT) &&
+	    READ_ONCE(imu->dma_tag_file) != file)
 		__io_dma_tag_auto(ctx, imu, file);
 }
 #else

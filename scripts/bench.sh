@@ -3,7 +3,8 @@
 #
 # make bench: on the production kernel, one boot per IOMMU mode, stock fio on
 # raw NVMe, dm linear, dm striped x4, dm raid1 (raid target), md raid0 x4,
-# md raid1 x2, md raid10 x4 and dm linear over md raid10: 4 KiB random read
+# md raid1 x2, md raid10 x4, dm linear over md raid10, a file of ext4 on raw NVMe
+# and a file of XFS on md raid10 x4: 4 KiB random read
 # and write and 128 KiB sequential read at queue depth 32, plain and
 # premapped (queue/dma_premap=auto) in alternating A/B runs in the same boot
 # (tests/guest/bench.sh). Writes out/bench/runs.txt (every run),

@@ -57,7 +57,8 @@ need_packages() {
 # Everything the build, the VM and the tests need on the host.
 HOST_PACKAGES="linux-source-6.1 build-essential bc bison flex libelf-dev
 libssl-dev cpio xz-utils ccache kmod rsync python3 qemu-system-x86
-busybox-static dmsetup mdadm fio liburing-dev git sparse liburcu-dev"
+busybox-static dmsetup mdadm fio liburing-dev git sparse liburcu-dev
+e2fsprogs xfsprogs xfslibs-dev"
 
 # The pristine kernel tree: Debian's tarball unpacked once into the cache,
 # read-only. The host tests use its scripts (checkpatch, kernel-doc), the

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build out/initramfs.cpio.gz: busybox, dmsetup, mdadm, fio with their
+# Build out/initramfs.cpio.gz: busybox, dmsetup, mdadm, fio, mkfs.ext4,
+# e2fsck, mkfs.xfs and xfs_repair with their
 # libraries, the project's tools (tools/bin) and the guest side of the tests.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -10,7 +11,7 @@ out=$DMATAG_OUT/initramfs.cpio.gz
 stage=$(mktemp -d "${TMPDIR:-/tmp}/dmatag-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 
-need_packages busybox-static dmsetup mdadm fio cpio
+need_packages busybox-static dmsetup mdadm fio cpio e2fsprogs xfsprogs
 
 # Debian 12 is usr-merged: keep the same layout so ldd's paths work as is.
 mkdir -p "$stage"/usr/{bin,sbin,lib,lib64} "$stage"/{dev,proc,sys,tmp,run,etc,mnt,root}
@@ -33,6 +34,9 @@ for app in $(busybox --list); do
 	[ -e "$stage/usr/bin/$app" ] || ln -s busybox "$stage/usr/bin/$app"
 done
 copy_with_libs "$(command -v fio)" /usr/sbin/mdadm /usr/sbin/dmsetup
+# filesystems: premapped IO on files, their checks after the truncate races
+copy_with_libs /usr/sbin/mkfs.ext4 /usr/sbin/e2fsck /usr/sbin/mkfs.xfs \
+	/usr/sbin/xfs_repair
 # ld.so finds the libraries by the multiarch paths; give it a cache too
 printf '/usr/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu/ceph\n' >"$stage/etc/ld.so.conf"
 ldconfig -r "$stage" 2>/dev/null || true

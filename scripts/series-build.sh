@@ -4,7 +4,8 @@
 # The exported series as a maintainer would take it: `git am` onto a pristine
 # v6.1.192 git tree (made once from Debian's tarball and kept in the cache),
 # one patch after the other, and after each one a build of the block, md,
-# nvme, io_uring, dma and pciehp objects with the production configuration (the options a
+# nvme, io_uring, dma, pciehp, iomap, ext4 and xfs objects with the production
+# configuration (the options a
 # patch does not know yet drop out). At the end, sparse (C=2) on the files
 # the series adds. One TAP-like line per step:
 #   ok - NAME | not ok - NAME # WHY
@@ -18,10 +19,11 @@ repo=$DMATAG_CACHE/series-git
 build=$DMATAG_CACHE/build-series
 config=$DMATAG_OUT/prod.config
 # what every patch must leave buildable
-DIRS="block/ drivers/md/ drivers/nvme/host/ io_uring/ kernel/dma/ drivers/pci/hotplug/"
+DIRS="block/ drivers/md/ drivers/nvme/host/ io_uring/ kernel/dma/ drivers/pci/hotplug/
+fs/iomap/ fs/ext4/ fs/xfs/"
 # the files of the series checked with sparse at the end
 SPARSE_OBJS="block/blk-dma-tag.o block/blk-dma-tag-disk.o block/fops.o
-drivers/md/dm-dma-tag.o drivers/md/md-dma-tag.o
+fs/iomap/direct-io.o drivers/md/dm-dma-tag.o drivers/md/md-dma-tag.o
 drivers/nvme/host/pci-dma-tag.o io_uring/dma-tag.o"
 fail=0
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dmatag-io: premapped (DMA-tagged) io_uring IO on a block device.
+ * dmatag-io: premapped (DMA-tagged) io_uring IO on a block device, or on a
+ * regular file of ext4 or XFS (DEV may be either; the counters are those of
+ * the disk that holds the file).
  *
  *   dmatag-io verify DEV [--plain] [--buf-size BYTES] [--writes-plain]
  *		[--min-share PCT]
@@ -46,6 +48,11 @@
  *	IORING_REGISTER_UNMAP_BUFFERS; print "unmap returned RET after MS
  *	ms". Then wait for the reads (the caller resumes DEV, or kills the
  *	process): each must return its length.
+ *   dmatag-io buffered FILE
+ *	FILE, a regular file on ext4 or XFS, opened without O_DIRECT: the
+ *	map succeeds, a buffered WRITE_FIXED and READ_FIXED return the data
+ *	and are not premapped; after fcntl() sets O_DIRECT on the same file,
+ *	they are.
  *   dmatag-io hold DEV [--seconds N]
  *	Premap, then read with READ_FIXED until an IO fails or reads nothing
  *	(the device was removed) or N seconds (default 120) pass; then check
@@ -73,34 +80,12 @@
 #include <unistd.h>
 #include <linux/fs.h>
 
+#define DMATAG_VERDICTS
 #include "dmatag.h"
 
-static int failures;
 static const char *dev_path;
 static char sysdir[256];	/* /sys/class/block/<name> */
 
-static void ok(const char *name)
-{
-	printf("ok %s\n", name);
-}
-
-static void fail(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("not ok %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failures++;
-}
-
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "dmatag-io: %s: %s\n", what, strerror(err));
-	exit(2);
-}
 
 static int reg(struct io_uring *ring, unsigned int op, void *arg,
 	       unsigned int nr)
@@ -187,10 +172,14 @@ static void print_counters(const char *label)
 	printf("\n");
 }
 
+/* the size of a block device, or of a regular file */
 static uint64_t dev_size(int fd)
 {
+	struct stat st;
 	uint64_t size;
 
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode))
+		return st.st_size;
 	if (ioctl(fd, BLKGETSIZE64, &size))
 		die("BLKGETSIZE64", errno);
 	return size;
@@ -696,12 +685,27 @@ static int cmd_errnos(const char *unsupported, const char *regular)
 	expect("sparse-files", io_uring_register_files(&r2, fds, 2), 0);
 	expect("empty-file-slot",
 	       map_bufs(&r2, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1), -EBADF);
+	/* a regular file on a filesystem without a block device (tmpfs) */
 	if (regular)
-		expect("regular-file",
+		expect("regular-file-no-bdev",
 		       map_bufs(&r2, IORING_REGISTER_MAP_BUFFERS, 1, 0, 1),
-		       -ENOTBLK);
+		       -EOPNOTSUPP);
 	if (fds[1] >= 0)
 		close(fds[1]);
+	io_uring_unregister_files(&r2);
+	/* a directory, and a character device */
+	fds[0] = open("/", O_RDONLY | O_DIRECTORY);
+	fds[1] = open("/dev/null", O_RDWR);
+	if (fds[0] < 0 || fds[1] < 0)
+		die("open / and /dev/null", errno);
+	expect("dir-and-chardev-files", io_uring_register_files(&r2, fds, 2),
+	       0);
+	expect("directory", map_bufs(&r2, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1),
+	       -EINVAL);
+	expect("char-device",
+	       map_bufs(&r2, IORING_REGISTER_MAP_BUFFERS, 1, 0, 1), -ENOTBLK);
+	close(fds[0]);
+	close(fds[1]);
 	io_uring_unregister_files(&r2);
 	if (unsupported) {
 		fds[0] = open(unsupported, O_RDWR | O_DIRECT);
@@ -1171,6 +1175,68 @@ static int cmd_hold(unsigned int seconds)
 	return 0;
 }
 
+/*
+ * A regular file opened without O_DIRECT: the map succeeds, buffered fixed
+ * IO stays plain (it never reaches the device on the buffer), and once
+ * fcntl() sets O_DIRECT the same registered file's IO is premapped.
+ */
+static int cmd_buffered(void)
+{
+	enum { BS = 64 * KIB };
+	struct io_uring ring;
+	struct iovec iov;
+	unsigned char *ref;
+	long long pm0;
+	int fd, ret, i;
+
+	fd = open(dev_path, O_RDWR);
+	if (fd < 0)
+		die(dev_path, errno);
+	iov.iov_base = map_anon(BS);
+	iov.iov_len = BS;
+	ref = map_anon(BS);
+	ret = io_uring_queue_init(4, &ring, 0);
+	if (ret)
+		die("io_uring_queue_init", -ret);
+	if (io_uring_register_buffers(&ring, &iov, 1) ||
+	    io_uring_register_files(&ring, &fd, 1))
+		die("register", EINVAL);
+	expect("map-without-o-direct",
+	       map_bufs(&ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1), 0);
+	for (i = 0; i < 2; i++) {
+		const char *name = i ? "direct-after-fcntl" : "buffered";
+		uint64_t off = (uint64_t)i * BS;
+		char what[64];
+
+		pm0 = counter("premapped_ios");
+		memset(iov.iov_base, 0x5a + i, BS);
+		memcpy(ref, iov.iov_base, BS);
+		ret = fixed_io(&ring, 1, iov.iov_base, BS, off, 0);
+		if (!i && ret == BS && fsync(fd))
+			ret = -errno;
+		memset(iov.iov_base, 0, BS);
+		if (ret == BS)
+			ret = fixed_io(&ring, 0, iov.iov_base, BS, off, 0);
+		snprintf(what, sizeof(what), "%s-io", name);
+		expect(what, ret, BS);
+		snprintf(what, sizeof(what), "%s-data", name);
+		if (memcmp(ref, iov.iov_base, BS))
+			fail(what, "read back other data");
+		else
+			ok(what);
+		snprintf(what, sizeof(what), "%s-premapped", name);
+		if ((counter("premapped_ios") > pm0) == !!i)
+			ok(what);
+		else
+			fail(what, "premapped_ios +%lld", counter("premapped_ios") - pm0);
+		if (!i && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_DIRECT))
+			die("fcntl O_DIRECT", errno);
+	}
+	io_uring_queue_exit(&ring);
+	close(fd);
+	return 0;
+}
+
 static int cmd_held(const char *go)
 {
 	enum { NR = 8, BS = 64 * KIB };
@@ -1240,6 +1306,7 @@ static void usage(void)
 		"       dmatag-io map DEV [--expect ERRNO]\n"
 		"       dmatag-io mapcost DEV [--buf-size BYTES]\n"
 		"       dmatag-io held DEV --go FILE\n"
+		"       dmatag-io buffered FILE\n"
 		"       dmatag-io hold DEV [--seconds N]\n"
 		"       dmatag-io churn DEV [--seconds N] [--offset BYTES]\n");
 	exit(2);
@@ -1324,6 +1391,8 @@ int main(int argc, char **argv)
 		cmd_hold(seconds);
 	else if (!strcmp(cmd, "held") && go)
 		cmd_held(go);
+	else if (!strcmp(cmd, "buffered"))
+		cmd_buffered();
 	else if (!strcmp(cmd, "churn"))
 		cmd_churn(seconds, offset);
 	else

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the dmatag tools share: the io_uring opcodes and argument of
- * premapping (patch 0008, include/uapi/linux/io_uring.h) for builds against
+ * premapping (patch 0012, include/uapi/linux/io_uring.h) for builds against
  * headers that lack them, and the sysfs files of a block device's DMA tags.
  */
 #ifndef DMATAG_TOOLS_H
@@ -31,19 +31,63 @@ struct io_uring_map_buffers {
 #define KIB 1024UL
 #define MIB (1024 * KIB)
 
+#ifdef DMATAG_VERDICTS
+#include <stdarg.h>
+#include <stdlib.h>
+
+/*
+ * The verdict lines that tests/guest/lib.sh tool_cases reads: "ok NAME" and
+ * "not ok NAME: why" (counted in failures); die() ends a tool that cannot
+ * go on (exit 2).
+ */
+static int failures;
+
+static inline void ok(const char *name)
+{
+	printf("ok %s\n", name);
+}
+
+static inline __attribute__((format(printf, 2, 3)))
+void fail(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("not ok %s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	failures++;
+}
+
+static inline __attribute__((noreturn)) void die(const char *what, int err)
+{
+	fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name, what,
+		strerror(err));
+	exit(2);
+}
+#endif
+
 /*
  * The sysfs directory of the disk that holds block device @dev (the parent
- * of a partition) into @dir. Return 0, or -ENOTBLK.
+ * of a partition), or for a regular file the device of its filesystem (XFS:
+ * the data device), into @dir. Return 0, or -ENOTBLK.
  */
 static inline int dmatag_sysdir(const char *dev, char *dir, size_t len)
 {
 	struct stat st;
 	char link[64], path[128];
+	dev_t d;
 
-	if (stat(dev, &st) || !S_ISBLK(st.st_mode))
+	if (stat(dev, &st))
 		return -ENOTBLK;
-	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u",
-		 major(st.st_rdev), minor(st.st_rdev));
+	if (S_ISBLK(st.st_mode))
+		d = st.st_rdev;
+	else if (S_ISREG(st.st_mode))
+		d = st.st_dev;
+	else
+		return -ENOTBLK;
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(d), minor(d));
 	snprintf(path, sizeof(path), "%s/partition", link);
 	snprintf(dir, len, access(path, F_OK) ? "%s" : "%s/..", link);
 	return 0;

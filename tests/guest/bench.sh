@@ -63,6 +63,20 @@ mapcost() {
 	echo "MAPCOST $iommu $1 $3 $out"
 }
 
+# fs_bench STACK FS DEV DISK: the workloads on a 256 MiB file of a fresh FS
+# on DEV (written first, outside the counts), premapped through DISK's knob
+fs_bench() {
+	if fs_make "$2" "$3" && fs_mount "$2" "$3" /mnt/fs &&
+		fio --name=layout --filename=/mnt/fs/f --rw=write --bs=1M --size=256M \
+			--direct=1 >/tmp/fio-layout.log 2>&1; then
+		measure "$1" /mnt/fs/f "$4"
+	else
+		say "fs_bench $1: set-up failed"
+		failed=1
+	fi
+	umount /mnt/fs 2>/dev/null
+}
+
 md_clean() { wait_for 10 grep -qx clean "/sys/block/$1/md/array_state"; }
 
 md_gone() { # md_gone MD DEVS...
@@ -75,6 +89,7 @@ say "== dmatag bench: IOMMU $iommu, $reps x $runtime s per path, disks $n0 $n1 $
 
 measure raw "/dev/$n0" "$n0"
 mapcost raw "/dev/$n0" 1
+fs_bench ext4-file-on-raw ext4 "/dev/$n0" "$n0"
 
 dm_create lin "0 $(sectors "$n0") linear /dev/$n0 0" || failed=1
 measure dm-linear /dev/mapper/lin "$(dm_disk lin)"
@@ -105,6 +120,7 @@ dm_create top "0 $(sectors md0) linear /dev/md0 0" || failed=1
 measure dm-linear-over-md-raid10 /dev/mapper/top "$(dm_disk top)"
 mapcost dm-linear-over-md-raid10 /dev/mapper/top 4
 dm_remove top
+fs_bench xfs-file-on-md-raid10 xfs /dev/md0 md0
 md_gone md0 $all
 
 if [ "$failed" -eq 0 ]; then say "== bench: OK"; else say "== bench: FAILED"; fi

@@ -62,6 +62,17 @@ md_create md0 10 "/dev/$n0" "/dev/$n1" "/dev/$n2" "/dev/$n3" -- --size=256M || f
 cat /proc/mdstat
 measure "md raid10 (4 NVMe)" /dev/md0 md0
 
+say "mkfs.xfs /dev/md0, mount /mnt/fs, a 64 MiB file written"
+if fs_make xfs /dev/md0 && fs_mount xfs /dev/md0 /mnt/fs &&
+	fio --name=layout --filename=/mnt/fs/f --rw=write --bs=1M --size=64M \
+		--direct=1 >/tmp/fio-layout.log 2>&1; then
+	measure "XFS file on md raid10" /mnt/fs/f md0
+else
+	row "XFS file on md raid10" plain "set-up failed" - - -
+	failed=1
+fi
+umount /mnt/fs || failed=1
+
 say "== per-IO DMA work, 4 KiB random reads (function profiler counts / fio IOs)"
 cat "$TABLE"
 

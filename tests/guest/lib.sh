@@ -359,7 +359,7 @@ tool_cases() {
 			line=${line#not ok }
 			case_fail "$prefix-${line%%:*}" "${line#*: }"
 			n=$((n + 1)) ;;
-		counters* | fixed_ios* | load* | hold:* | errno* | "# "*) say "$prefix: $line" ;;
+		counters* | fixed_ios* | load* | hold:* | errno* | fsrace* | "# "*) say "$prefix: $line" ;;
 		esac
 	done <"$log"
 	if [ "$n" -eq 0 ] || { [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$log"; }; then
@@ -522,6 +522,41 @@ swap_end() {
 	check "$1-joiner-mapped" test "$(dma_tag "$4" maps)" -gt "$SW_M0"
 }
 
+# --- filesystems -------------------------------------------------------------
+# fs_make FS DEV: a fresh ext4 (4 KiB blocks, inode tables and journal
+# initialised now, not by a background thread) or XFS (reflink) on DEV
+fs_make() {
+	case $1 in
+	ext4) mkfs.ext4 -q -F -b 4096 -E nodiscard,lazy_itable_init=0,lazy_journal_init=0 "$2" ;;
+	xfs) mkfs.xfs -q -f -K -m reflink=1 "$2" ;;
+	*) return 1 ;;
+	esac >"/tmp/mkfs.log" 2>&1 || { cat /tmp/mkfs.log; return 1; }
+}
+
+# fs_mount FS DEV DIR [OPTIONS]: mount without atime updates (reads write
+# nothing, so the per-IO counts see only the IO)
+fs_mount() {
+	mkdir -p "$3" && mount -t "$1" -o "noatime${4:+,$4}" "$2" "$3"
+}
+
+# fs_check FS DEV: a check that changes nothing finds nothing
+fs_check() {
+	case $1 in
+	ext4) e2fsck -fn "$2" ;;
+	xfs) xfs_repair -n "$2" ;;
+	*) false ;;
+	esac >/tmp/fsck.log 2>&1 || { tail -n 20 /tmp/fsck.log; return 1; }
+}
+
+# fs_umount_all: unmount every filesystem on a disk of the tests
+fs_umount_all() {
+	local m
+	for m in $(awk '$1 ~ /^\/dev\/(nvme|md|dm-|mapper|loop)/ { print $2 }' /proc/mounts | sort -r); do
+		fsfreeze --unfreeze "$m" >/dev/null 2>&1
+		umount "$m" 2>/dev/null || umount -l "$m"
+	done
+}
+
 # --- after every test: nothing left behind --------------------------------
 KMEMLEAK=/sys/kernel/debug/kmemleak
 
@@ -549,7 +584,7 @@ mapped_disks() {
 
 no_disk_mapped() { [ -z "$(mapped_disks)" ]; }
 
-# after_test: tear down the stacks a test left (dm, then md), then
+# after_test: tear down the stacks a test left (filesystems, dm, then md), then
 #   teardown-mapped-bytes-zero  every disk's dma_tag/mapped_bytes is 0
 #   dma-debug-release           every NVMe controller is unbound from its
 #                               driver: dma-debug reports any mapping left
@@ -558,6 +593,7 @@ no_disk_mapped() { [ -z "$(mapped_disks)" ]; }
 #                               unreferenced object
 after_test() {
 	local d i
+	fs_umount_all
 	for i in 1 2 3; do
 		dm remove_all >/dev/null 2>&1
 		mdadm --stop --scan >/dev/null 2>&1

@@ -13,6 +13,8 @@
 #   kunit_suites_ran    a KUnit log without one of the project's suites
 #   series.sh           no checkpatch.pl
 #   dmatag_balanced     counters that cannot be read (tools/dmatag.h)
+#   dmatag-fsrace       poison, torn blocks, another block, zeroes for data
+#                       and a flipped bit (its --selftest)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 DMATAG_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -147,6 +149,17 @@ if gcc -O2 -Wall -Wextra -Werror -o "$tmp/dmatag-h-test" \
 	"$tmp/dmatag-h-test" "$tmp/disk" || t_fail=1
 else
 	echo "not ok - dmatag-h-test-builds"
+	t_fail=1
+fi
+
+# tools/dmatag-fsrace.c: the block checks of the truncate race test
+if gcc -O2 -Wall -Wextra -Werror -o "$tmp/dmatag-fsrace" \
+	"$DMATAG_ROOT/tools/dmatag-fsrace.c" -luring; then
+	"$tmp/dmatag-fsrace" --selftest >"$tmp/fsrace.log" || t_fail=1
+	sed -e 's/^ok /ok - fsrace-/' -e 's/^not ok /not ok - fsrace-/' "$tmp/fsrace.log"
+	grep -q '^ok selftest-flipped-bit' "$tmp/fsrace.log" || t_fail=1
+else
+	echo "not ok - dmatag-fsrace-builds"
 	t_fail=1
 fi
 exit $t_fail
