@@ -163,16 +163,16 @@ static struct block_device *io_dma_tag_bdev(struct file *file)
 }
 
 /*
- * Map @imu for @file's device into @e (the pair's entry, NULL if it has
- * none yet, else one whose auto mapping failed). Auto mode records a failure
- * as an entry without tag; an explicit request returns it. *@ep: the entry.
+ * Map @imu for @file's device @bdev (io_dma_tag_bdev()) into @e (the pair's
+ * entry, NULL if it has none yet, else one whose auto mapping failed). Auto
+ * mode records a failure as an entry without tag; an explicit request
+ * returns it. *@ep: the entry.
  */
 static int io_dma_tag_map_one(struct io_ring_ctx *ctx,
 			      struct io_mapped_ubuf *imu, struct file *file,
-			      struct io_dma_tag *e, bool record_failure,
-			      struct io_dma_tag **ep)
+			      struct block_device *bdev, struct io_dma_tag *e,
+			      bool record_failure, struct io_dma_tag **ep)
 {
-	struct block_device *bdev;
 	struct blk_dma_tag *tag;
 
 	if (!imu->dma_buf) {
@@ -191,16 +191,11 @@ static int io_dma_tag_map_one(struct io_ring_ctx *ctx,
 		}
 		imu->dma_buf = d;
 	}
-	bdev = io_dma_tag_bdev(file);
-	if (IS_ERR(bdev)) {
-		tag = ERR_CAST(bdev);
-	} else {
-		/* another file of the buffer reaches the same disk */
-		tag = io_dma_tag_shared(ctx, imu, bdev->bd_disk);
-		if (!tag)
-			tag = blk_dma_tag_map(bdev, imu->bvec, imu->nr_bvecs,
-					      &imu->dma_buf->buf);
-	}
+	/* another file of the buffer may reach the same disk */
+	tag = io_dma_tag_shared(ctx, imu, bdev->bd_disk);
+	if (!tag)
+		tag = blk_dma_tag_map(bdev, imu->bvec, imu->nr_bvecs,
+				      &imu->dma_buf->buf);
 	if (IS_ERR(tag) && !record_failure)
 		return PTR_ERR(tag);
 	if (!e) {
@@ -223,15 +218,14 @@ static int io_dma_tag_map_one(struct io_ring_ctx *ctx,
 }
 
 /*
- * The registered file of a map or unmap request. An unmap does not ask
- * the file for its device again: what was mapped through it can always be
- * unmapped.
+ * The registered file of a map or unmap request, and for a map (@bdevp set)
+ * its device. An unmap does not ask the file for its device again: what was
+ * mapped through it can always be unmapped.
  */
 static int io_dma_tag_file(struct io_ring_ctx *ctx,
-			   const struct io_uring_map_buffers *mb, bool map,
-			   struct file **filep)
+			   const struct io_uring_map_buffers *mb,
+			   struct file **filep, struct block_device **bdevp)
 {
-	struct block_device *bdev;
 	struct file *file;
 	unsigned int idx;
 
@@ -241,18 +235,18 @@ static int io_dma_tag_file(struct io_ring_ctx *ctx,
 	file = io_file_from_index(&ctx->file_table, idx);
 	if (!file)
 		return -EBADF;
-	if (map) {
-		bdev = io_dma_tag_bdev(file);
-		if (IS_ERR(bdev))
-			return PTR_ERR(bdev);
+	if (bdevp) {
+		*bdevp = io_dma_tag_bdev(file);
+		if (IS_ERR(*bdevp))
+			return PTR_ERR(*bdevp);
 	}
 	*filep = file;
 	return 0;
 }
 
 static int io_dma_tag_args(struct io_ring_ctx *ctx, void __user *arg,
-			   unsigned int nr_args, bool map,
-			   struct io_uring_map_buffers *mb, struct file **filep)
+			   unsigned int nr_args, struct io_uring_map_buffers *mb,
+			   struct file **filep, struct block_device **bdevp)
 {
 	if (!arg || nr_args != 1)
 		return -EINVAL;
@@ -264,7 +258,7 @@ static int io_dma_tag_args(struct io_ring_ctx *ctx, void __user *arg,
 		return -ENXIO;
 	if (mb->buf_start >= mb->buf_end || mb->buf_end > ctx->nr_user_bufs)
 		return -EINVAL;
-	return io_dma_tag_file(ctx, mb, map, filep);
+	return io_dma_tag_file(ctx, mb, filep, bdevp);
 }
 
 /**
@@ -291,13 +285,14 @@ int io_register_map_buffers(struct io_ring_ctx *ctx, void __user *arg,
 			    unsigned int nr_args)
 {
 	struct io_uring_map_buffers mb;
+	struct block_device *bdev;
 	struct file *file;
 	struct io_dma_tag *e;
 	unsigned int i;
 	LIST_HEAD(added);
 	int ret;
 
-	ret = io_dma_tag_args(ctx, arg, nr_args, true, &mb, &file);
+	ret = io_dma_tag_args(ctx, arg, nr_args, &mb, &file, &bdev);
 	if (ret)
 		return ret;
 
@@ -314,7 +309,7 @@ int io_register_map_buffers(struct io_ring_ctx *ctx, void __user *arg,
 		e = io_dma_tag_find(ctx, imu, file);
 		if (e && e->tag)
 			continue;
-		ret = io_dma_tag_map_one(ctx, imu, file, e, false, &e);
+		ret = io_dma_tag_map_one(ctx, imu, file, bdev, e, false, &e);
 		if (ret)
 			break;
 		list_move_tail(&e->node, &added);
@@ -355,7 +350,7 @@ int io_register_unmap_buffers(struct io_ring_ctx *ctx, void __user *arg,
 	unsigned int i;
 	int ret;
 
-	ret = io_dma_tag_args(ctx, arg, nr_args, false, &mb, &file);
+	ret = io_dma_tag_args(ctx, arg, nr_args, &mb, &file, NULL);
 	if (ret)
 		return ret;
 
@@ -445,6 +440,6 @@ void __io_dma_tag_auto(struct io_ring_ctx *ctx, struct io_mapped_ubuf *imu,
 		/* IO alternating between files: remember the last one */
 		WRITE_ONCE(imu->dma_tag_file, file);
 	else
-		io_dma_tag_map_one(ctx, imu, file, NULL, true, NULL);
+		io_dma_tag_map_one(ctx, imu, file, bdev, NULL, true, NULL);
 	mutex_unlock(&ctx->dma_tag_lock);
 }
