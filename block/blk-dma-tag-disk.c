@@ -324,7 +324,7 @@ blk_dma_tag_fan_out(struct blk_dma_tag *tag, struct blk_dma_tag_members *old,
 		    bool map_new)
 {
 	struct blk_dma_tag_member_list l = {
-		.gfp = old ? GFP_KERNEL | __GFP_NOFAIL : GFP_KERNEL,
+		.gfp = old ? GFP_KERNEL | __GFP_NOFAIL : BLK_DMA_TAG_GFP,
 	};
 	struct blk_dma_tag_members *t = NULL;
 	unsigned int i, j;
@@ -868,7 +868,8 @@ static struct blk_dma_tag *__blk_dma_tag_map(struct block_device *bdev,
 		return ERR_PTR(-ELOOP);
 	ops = disk->fops->dma_tag_ops;
 	tag = blk_dma_tag_alloc(disk, ops->members ? BLK_DMA_TAG_COMPOSITE :
-				BLK_DMA_TAG_LEAF, bvec, nr_bvecs, GFP_KERNEL);
+				BLK_DMA_TAG_LEAF, bvec, nr_bvecs,
+				BLK_DMA_TAG_GFP);
 	if (IS_ERR(tag))
 		return tag;
 	tag->depth = depth;
@@ -877,7 +878,7 @@ static struct blk_dma_tag *__blk_dma_tag_map(struct block_device *bdev,
 	INIT_LIST_HEAD(&tag->node);
 	init_completion(&tag->drained);
 	ret = percpu_ref_init(&tag->users, blk_dma_tag_users_gone, 0,
-			      GFP_KERNEL);
+			      BLK_DMA_TAG_GFP);
 	if (ret)
 		goto out_free;
 

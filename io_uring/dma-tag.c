@@ -15,6 +15,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/user.h>
 #include <linux/slab.h>
+#include <linux/sysctl.h>
 #include <uapi/linux/io_uring.h>
 
 #include "io_uring.h"
@@ -51,6 +52,17 @@
  * quickly as without premapping; a device removed meanwhile revokes the
  * mappings itself.
  *
+ * An explicit IORING_REGISTER_UNMAP_BUFFERS keeps its entries, without tag:
+ * auto mode then leaves the pair alone until the buffer is registered again
+ * or IORING_REGISTER_MAP_BUFFERS maps it.
+ *
+ * Bounds: a ring holds at most io_uring_premap_max_buffers tags and
+ * io_uring_premap_max_bytes bytes in them (sysctl kernel.*, -EDQUOT beyond),
+ * below the devices' own max_mapped_bytes (-ENOSPC), so that one ring cannot
+ * use up a device's budget. Every allocation of a mapping, here, in the block
+ * layer and in the driver, is charged to the memory cgroup of the task that
+ * maps, and fails with -ENOMEM rather than invoke the OOM killer.
+ *
  * @ctx->dma_tag_lock nests inside uring_lock where both are taken.
  */
 /**
@@ -69,6 +81,35 @@ struct io_dma_buf {
 	struct user_struct *user;
 	struct mm_struct *mm;
 };
+
+/* per ring; io_uring_premap_max_{buffers,bytes} in sysctl kernel */
+static unsigned int io_dma_tag_max_nr = 32768;
+static unsigned long io_dma_tag_max_bytes = 2UL << 30;
+
+static struct ctl_table io_dma_tag_sysctl[] = {
+	{
+		.procname	= "io_uring_premap_max_buffers",
+		.data		= &io_dma_tag_max_nr,
+		.maxlen		= sizeof(io_dma_tag_max_nr),
+		.mode		= 0644,
+		.proc_handler	= proc_douintvec,
+	},
+	{
+		.procname	= "io_uring_premap_max_bytes",
+		.data		= &io_dma_tag_max_bytes,
+		.maxlen		= sizeof(io_dma_tag_max_bytes),
+		.mode		= 0644,
+		.proc_handler	= proc_doulongvec_minmax,
+	},
+	{ }
+};
+
+static int __init io_dma_tag_sysctl_init(void)
+{
+	register_sysctl_init("kernel", io_dma_tag_sysctl);
+	return 0;
+}
+late_initcall(io_dma_tag_sysctl_init);
 
 struct io_dma_tag {
 	struct list_head node;
@@ -128,12 +169,40 @@ static struct blk_dma_tag *io_dma_tag_shared(struct io_ring_ctx *ctx,
 	return NULL;
 }
 
-/* drop an entry; the last entry with a tag unmaps it */
+static u64 io_dma_tag_len(const struct io_mapped_ubuf *imu)
+{
+	return imu->ubuf_end - imu->ubuf;
+}
+
+/* a new tag of @imu fits the ring's bounds, or -EDQUOT */
+static int io_dma_tag_reserve(struct io_ring_ctx *ctx,
+			      struct io_mapped_ubuf *imu)
+{
+	if (ctx->dma_tag_nr >= READ_ONCE(io_dma_tag_max_nr) ||
+	    ctx->dma_tag_bytes + io_dma_tag_len(imu) >
+	    READ_ONCE(io_dma_tag_max_bytes))
+		return -EDQUOT;
+	return 0;
+}
+
+/* drop an entry's tag; the last entry with the tag unmaps it */
+static void io_dma_tag_clear(struct io_ring_ctx *ctx, struct io_dma_tag *e)
+{
+	struct blk_dma_tag *tag = e->tag;
+
+	e->tag = NULL;
+	if (!tag || io_dma_tag_shared(ctx, e->imu, tag->disk))
+		return;
+	blk_dma_tag_unmap(tag);
+	ctx->dma_tag_nr--;
+	ctx->dma_tag_bytes -= io_dma_tag_len(e->imu);
+}
+
+/* drop an entry */
 static void io_dma_tag_free(struct io_ring_ctx *ctx, struct io_dma_tag *e)
 {
+	io_dma_tag_clear(ctx, e);
 	list_del(&e->node);
-	if (e->tag && !io_dma_tag_shared(ctx, e->imu, e->tag->disk))
-		blk_dma_tag_unmap(e->tag);
 	kfree(e);
 }
 
@@ -176,7 +245,7 @@ static int io_dma_tag_map_one(struct io_ring_ctx *ctx,
 	struct blk_dma_tag *tag;
 
 	if (!imu->dma_buf) {
-		struct io_dma_buf *d = kzalloc(sizeof(*d), GFP_KERNEL);
+		struct io_dma_buf *d = kzalloc(sizeof(*d), BLK_DMA_TAG_GFP);
 
 		if (!d)
 			return -ENOMEM;
@@ -193,17 +262,27 @@ static int io_dma_tag_map_one(struct io_ring_ctx *ctx,
 	}
 	/* another file of the buffer may reach the same disk */
 	tag = io_dma_tag_shared(ctx, imu, bdev->bd_disk);
-	if (!tag)
-		tag = blk_dma_tag_map(bdev, imu->bvec, imu->nr_bvecs,
+	if (!tag) {
+		int ret = io_dma_tag_reserve(ctx, imu);
+
+		tag = ret ? ERR_PTR(ret) :
+		      blk_dma_tag_map(bdev, imu->bvec, imu->nr_bvecs,
 				      &imu->dma_buf->buf);
+		if (!IS_ERR(tag)) {
+			ctx->dma_tag_nr++;
+			ctx->dma_tag_bytes += io_dma_tag_len(imu);
+		}
+	}
 	if (IS_ERR(tag) && !record_failure)
 		return PTR_ERR(tag);
 	if (!e) {
-		e = kzalloc(sizeof(*e), GFP_KERNEL);
+		e = kzalloc(sizeof(*e), BLK_DMA_TAG_GFP);
 		if (!e) {
-			if (!IS_ERR(tag) &&
-			    !io_dma_tag_shared(ctx, imu, tag->disk))
-				blk_dma_tag_unmap(tag);
+			if (!IS_ERR(tag)) {
+				struct io_dma_tag tmp = { .imu = imu, .tag = tag };
+
+				io_dma_tag_clear(ctx, &tmp);
+			}
 			return -ENOMEM;
 		}
 		e->imu = imu;
@@ -229,9 +308,9 @@ static int io_dma_tag_file(struct io_ring_ctx *ctx,
 	struct file *file;
 	unsigned int idx;
 
-	if (!ctx->file_data || mb->fd < 0 || mb->fd >= ctx->nr_user_files)
+	if (!ctx->file_data || mb->file_index >= ctx->nr_user_files)
 		return -EBADF;
-	idx = array_index_nospec(mb->fd, ctx->nr_user_files);
+	idx = array_index_nospec(mb->file_index, ctx->nr_user_files);
 	file = io_file_from_index(&ctx->file_table, idx);
 	if (!file)
 		return -EBADF;
@@ -268,18 +347,20 @@ static int io_dma_tag_args(struct io_ring_ctx *ctx, void __user *arg,
  * @nr_args: 1
  *
  * Premap registered buffers buf_start .. buf_end - 1 for the block device of
- * registered file fd: a block device, or a regular file, whose direct IO
+ * registered file file_index: a block device, or a regular file, whose direct IO
  * then uses them (buffered IO never does). Buffers already mapped for that
  * file stay as they are.
  * All or nothing: on failure the buffers this call mapped are unmapped again.
  *
  * Return: 0; -EINVAL (bad arguments, range or reserved fields), -EFAULT
  * (bad pointer, empty buffer slot), -ENXIO (no registered buffers), -EBADF
- * (fd is not a registered file), -EINVAL (a directory), -ENOTBLK (neither
+ * (file_index is not a registered file), -EINVAL (a directory), -ENOTBLK (neither
  * a block device nor a regular file), -EOPNOTSUPP (a regular file whose
  * filesystem does not say which device its direct IO goes to, or a device
  * that cannot premap or has dma_premap off), -ENODEV (device being removed),
- * -ENOSPC (above the device's max_mapped_bytes), -ENOMEM.
+ * -ENOSPC (above the device's max_mapped_bytes), -EDQUOT (above the ring's
+ * kernel.io_uring_premap_max_buffers or _max_bytes), -ENOMEM (also when the
+ * memory cgroup's limit is reached).
  */
 int io_register_map_buffers(struct io_ring_ctx *ctx, void __user *arg,
 			    unsigned int nr_args)
@@ -288,8 +369,10 @@ int io_register_map_buffers(struct io_ring_ctx *ctx, void __user *arg,
 	struct block_device *bdev;
 	struct file *file;
 	struct io_dma_tag *e;
+	struct list_head *list;
 	unsigned int i;
 	LIST_HEAD(added);
+	LIST_HEAD(remapped);
 	int ret;
 
 	ret = io_dma_tag_args(ctx, arg, nr_args, &mb, &file, &bdev);
@@ -309,19 +392,25 @@ int io_register_map_buffers(struct io_ring_ctx *ctx, void __user *arg,
 		e = io_dma_tag_find(ctx, imu, file);
 		if (e && e->tag)
 			continue;
+		/* an entry without tag: auto mode failed, or it was unmapped */
+		list = e ? &remapped : &added;
 		ret = io_dma_tag_map_one(ctx, imu, file, bdev, e, false, &e);
 		if (ret)
 			break;
-		list_move_tail(&e->node, &added);
+		list_move_tail(&e->node, list);
 	}
 	if (ret) {
+		/* new entries go, the others get back their state: no tag */
 		while ((e = list_first_entry_or_null(&added, struct io_dma_tag,
 						     node))) {
 			WRITE_ONCE(e->imu->dma_tag_file, NULL);
 			io_dma_tag_free(ctx, e);
 		}
+		list_for_each_entry(e, &remapped, node)
+			io_dma_tag_clear(ctx, e);
 	}
 	list_splice_tail(&added, &ctx->dma_tags);
+	list_splice_tail(&remapped, &ctx->dma_tags);
 	mutex_unlock(&ctx->dma_tag_lock);
 	return ret;
 }
@@ -332,20 +421,22 @@ int io_register_map_buffers(struct io_ring_ctx *ctx, void __user *arg,
  * @arg: a struct io_uring_map_buffers
  * @nr_args: 1
  *
- * Undo IORING_REGISTER_MAP_BUFFERS (or auto mode) for the buffers and file.
- * Does not wait: IO still in flight keeps its mapping, which is undone once
- * that IO has completed (the device's dma_tag/unmaps counts it then).
- * Buffers that are not mapped are skipped.
+ * Undo IORING_REGISTER_MAP_BUFFERS (or auto mode) for the buffers and file,
+ * and keep auto mode from mapping them for that file again: until the
+ * buffer is registered anew or IORING_REGISTER_MAP_BUFFERS maps it. Does
+ * not wait: IO still in flight keeps its mapping, which is undone once that
+ * IO has completed (the device's dma_tag/unmaps counts it then). Empty
+ * buffer slots are skipped.
  *
- * Return: 0; -EINVAL, -EFAULT, -ENXIO or -EBADF for the argument errors
- * of io_register_map_buffers() (whatever the file is: a file that cannot
- * have been mapped has nothing to unmap).
+ * Return: 0; -EINVAL, -ENXIO or -EBADF for the argument errors of
+ * io_register_map_buffers() (whatever the file is: a file that cannot have
+ * been mapped has nothing to unmap), -EFAULT for a bad pointer, -ENOMEM.
  */
 int io_register_unmap_buffers(struct io_ring_ctx *ctx, void __user *arg,
 			      unsigned int nr_args)
 {
 	struct io_uring_map_buffers mb;
-	struct io_dma_tag *e, *tmp;
+	struct io_dma_tag *e;
 	struct file *file;
 	unsigned int i;
 	int ret;
@@ -355,21 +446,30 @@ int io_register_unmap_buffers(struct io_ring_ctx *ctx, void __user *arg,
 		return ret;
 
 	mutex_lock(&ctx->dma_tag_lock);
-	list_for_each_entry_safe(e, tmp, &ctx->dma_tags, node) {
-		if (e->file != file)
-			continue;
-		for (i = mb.buf_start; i < mb.buf_end; i++) {
-			unsigned int k = array_index_nospec(i, ctx->nr_user_bufs);
+	for (i = mb.buf_start; i < mb.buf_end; i++) {
+		struct io_mapped_ubuf *imu;
 
-			if (ctx->user_bufs[k] == e->imu) {
-				WRITE_ONCE(e->imu->dma_tag_file, NULL);
-				io_dma_tag_free(ctx, e);
+		imu = ctx->user_bufs[array_index_nospec(i, ctx->nr_user_bufs)];
+		if (imu == ctx->dummy_ubuf)
+			continue;
+		e = io_dma_tag_find(ctx, imu, file);
+		if (!e) {
+			/* not mapped yet: auto mode must not map it either */
+			e = kzalloc(sizeof(*e), BLK_DMA_TAG_GFP);
+			if (!e) {
+				ret = -ENOMEM;
 				break;
 			}
+			e->imu = imu;
+			e->file = file;
+			list_add_tail(&e->node, &ctx->dma_tags);
 		}
+		io_dma_tag_clear(ctx, e);
+		/* auto mode finds the entry, and leaves the buffer alone */
+		WRITE_ONCE(imu->dma_tag_file, file);
 	}
 	mutex_unlock(&ctx->dma_tag_lock);
-	return 0;
+	return ret;
 }
 
 /**

@@ -692,7 +692,7 @@ int main(int argc, char **argv)
 	if (ret)
 		die("io_uring_register_files", -ret);
 	if (premap) {
-		mb.fd = 0;
+		mb.file_index = 0;
 		mb.buf_start = 0;
 		mb.buf_end = QD;
 		ret = syscall(__NR_io_uring_register, ring.ring_fd,

@@ -99,13 +99,13 @@ static void die(const char *what, int err)
 
 enum op {
 	OP_REG_BUFS, OP_UNREG_BUFS, OP_UPD_BUF, OP_REG_FILES, OP_UNREG_FILES,
-	OP_UPD_FILE, OP_MAP, OP_UNMAP, OP_IO, OP_SYSFS, NR_OPS,
+	OP_UPD_FILE, OP_MAP, OP_UNMAP, OP_IO, OP_SYSFS, OP_OTHER, NR_OPS,
 };
 
 static const char *const op_name[NR_OPS] = {
 	"register-buffers", "unregister-buffers", "update-buffer",
 	"register-files", "unregister-files", "update-file", "map-buffers",
-	"unmap-buffers", "io", "sysfs-write",
+	"unmap-buffers", "io", "sysfs-write", "other-register",
 };
 
 /* what each operation may return besides success (its documented errnos) */
@@ -117,8 +117,10 @@ static const int allowed[NR_OPS][12] = {
 	[OP_UNREG_FILES] = { ENXIO },
 	[OP_UPD_FILE] = { EBADF, EINVAL, ENXIO, EOVERFLOW },
 	[OP_MAP] = { EINVAL, EFAULT, ENXIO, EBADF, ENOTBLK, EOPNOTSUPP, ENODEV,
-		     ENOSPC, ENOMEM },
-	[OP_UNMAP] = { EINVAL, EFAULT, ENXIO, EBADF },
+		     ENOSPC, EDQUOT, ENOMEM },
+	[OP_UNMAP] = { EINVAL, EFAULT, ENXIO, EBADF, ENOMEM },
+	/* opcodes stock 6.1 does not know, up to ours: what a newer liburing asks */
+	[OP_OTHER] = { EINVAL },
 	[OP_IO] = { EFAULT, EINVAL, EBADF, ECANCELED },
 	[OP_SYSFS] = { EINVAL, ERANGE },
 };
@@ -648,7 +650,7 @@ static void update_file(unsigned int slot, unsigned int k)
 static void step_map(bool unmap)
 {
 	struct io_uring_map_buffers mb = {
-		.fd = below(4) ? (int)pick_file() : (int)below(NR_FILES + 2) - 1,
+		.file_index = below(4) ? pick_file() : below(NR_FILES + 2) - 1,
 		.buf_start = below(NR_BUFS),
 	};
 	enum op op = unmap ? OP_UNMAP : OP_MAP;
@@ -665,8 +667,31 @@ static void step_map(bool unmap)
 	ret = reg(unmap ? IORING_REGISTER_UNMAP_BUFFERS : IORING_REGISTER_MAP_BUFFERS,
 		  &mb, 1);
 	if (!record(op, ret))
-		fail("%s fd %d [%u, %u) flags %#x: %s", op_name[op], mb.fd,
+		fail("%s file %d [%u, %u) flags %#x: %s", op_name[op],
+		     (int)mb.file_index,
 		     mb.buf_start, mb.buf_end, mb.flags, strerror(-ret));
+}
+
+/*
+ * A register opcode between stock 6.1's last (25) and ours (126), with
+ * whatever argument: upstream's later ones (26 IORING_REGISTER_PBUF_STATUS,
+ * 27 IORING_REGISTER_NAPI, ...) as a newer liburing sends them. All -EINVAL,
+ * and nothing may change: no buffer unmapped (the counters and the no-leak
+ * check at the end tell).
+ */
+static void step_other(void)
+{
+	uint64_t arg[4] = { rnd(), rnd(), rnd(), rnd() };
+	unsigned int opcode = 26 + below(126 - 26);
+	int ret;
+
+	if (below(2))
+		memset(arg, 0, sizeof(arg));
+	if (below(2))
+		arg[below(4)] = 1;
+	ret = reg(opcode, below(4) ? (void *)arg : NULL, below(3));
+	if (!record(OP_OTHER, ret) || ret >= 0)
+		fail("register opcode %u: %d", opcode, ret);
 }
 
 /* a sparse table, then most slots filled the way an application would */
@@ -712,8 +737,10 @@ static void step(void)
 		step_io();
 	} else if (k < 62) {
 		step_map(false);
-	} else if (k < 66) {
+	} else if (k < 65) {
 		step_map(true);
+	} else if (k < 66) {
+		step_other();
 	} else if (k < 74) {
 		step_update_buf();
 	} else if (k < 82) {

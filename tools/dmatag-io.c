@@ -53,6 +53,23 @@
  *	map succeeds, a buffered WRITE_FIXED and READ_FIXED return the data
  *	and are not premapped; after fcntl() sets O_DIRECT on the same file,
  *	they are.
+ *   dmatag-io bounds DEV
+ *	The ring's bounds (sysctl kernel.io_uring_premap_max_buffers and
+ *	_max_bytes: -EDQUOT, all or nothing, another ring unaffected), the
+ *	opt-out of an explicit unmap in auto mode, and the register opcodes
+ *	between stock 6.1's and ours (what a newer liburing sends: -EINVAL,
+ *	nothing unmapped).
+ *   dmatag-io memcg DEV [--bufs N] [--margin KIB] [--go FILE]
+ *	Register N (default 4096) buffers of 4 KiB, then lower the memory.max
+ *	of the process's own cgroup to its usage plus KIB (default 1024) and
+ *	map the buffers one by one until a map fails: it must fail with
+ *	-ENOMEM (charged, and no OOM kill) after at least one success; print
+ *	"memcg mapped X of N", and lift the limit. With --go FILE, print
+ *	"at-limit" and wait for FILE (the caller maps from another cgroup
+ *	while this one holds its tags). Then IO works and the rest maps.
+ *   dmatag-io memcost DEV [--bufs N] [--buf-size BYTES]
+ *	Register N buffers of BYTES, map them all, and print "memcost N BYTES
+ *	MAP_MS KIB_PER_MIB": the MemFree drop of the map per MiB premapped.
  *   dmatag-io hold DEV [--seconds N]
  *	Premap, then read with READ_FIXED until an IO fails or reads nothing
  *	(the device was removed) or N seconds (default 120) pass; then check
@@ -99,7 +116,7 @@ static int map_bufs(struct io_uring *ring, unsigned int op, int fd,
 		    unsigned int start, unsigned int end)
 {
 	struct io_uring_map_buffers mb = {
-		.fd = fd, .buf_start = start, .buf_end = end,
+		.file_index = (uint32_t)fd, .buf_start = start, .buf_end = end,
 	};
 
 	return reg(ring, op, &mb, 1);
@@ -569,7 +586,7 @@ static void expect_map_with(struct io_uring *ring, const char *name,
 
 static int cmd_errnos(const char *unsupported, const char *regular)
 {
-	struct io_uring_map_buffers mb = { .fd = 0, .buf_start = 0,
+	struct io_uring_map_buffers mb = { .file_index = 0, .buf_start = 0,
 					   .buf_end = 1 };
 	struct io_uring r2;
 	struct setup s;
@@ -1124,6 +1141,290 @@ static int cmd_mapcost(size_t buf_len)
 	return 0;
 }
 
+static void write_proc(const char *path, unsigned long long v)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fprintf(f, "%llu\n", v) < 0 || fclose(f))
+		die(path, errno);
+}
+
+static unsigned long long read_proc(const char *path)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f || fscanf(f, "%llu", &v) != 1)
+		die(path, errno ? errno : EINVAL);
+	fclose(f);
+	return v;
+}
+
+#define MAX_BUFS_SYSCTL "/proc/sys/kernel/io_uring_premap_max_buffers"
+#define MAX_BYTES_SYSCTL "/proc/sys/kernel/io_uring_premap_max_bytes"
+
+/* the NAPI registration of 6.9 (opcode 27 there), as liburing sends it */
+struct napi_reg {
+	uint32_t busy_poll_to;
+	uint8_t prefer_busy_poll;
+	uint8_t pad[3];
+	uint64_t resv;
+};
+
+/* unregister and register the two buffers of @s again: new buffers */
+static void reregister(struct setup *s)
+{
+	struct iovec iov[2] = { { s->buf[0], s->buf_len },
+				{ s->buf[1], s->buf_len } };
+
+	io_uring_unregister_buffers(&s->ring);
+	expect("reregister", io_uring_register_buffers(&s->ring, iov, 2), 0);
+}
+
+static int cmd_bounds(void)
+{
+	unsigned long long max_bufs = read_proc(MAX_BUFS_SYSCTL);
+	unsigned long long max_bytes = read_proc(MAX_BYTES_SYSCTL);
+	struct napi_reg napi = { .busy_poll_to = 0, .resv = 1 };
+	uint64_t zero[4] = { 0 };
+	struct setup s, s2;
+	long long m0, p0, b0;
+	unsigned int op;
+
+	setup(&s, dev_path, 64 * KIB, 8);
+	setup(&s2, dev_path, 64 * KIB, 8);
+
+	/* per ring: number of tags */
+	write_proc(MAX_BUFS_SYSCTL, 1);
+	b0 = counter("mapped_bytes");
+	expect("ring-max-buffers",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 2), -EDQUOT);
+	/* the map undone (in the background: mapped_bytes counts it until) */
+	expect("ring-max-buffers-all-or-nothing",
+	       (int)(counter_settled("mapped_bytes", b0) - b0), 0);
+	expect("ring-max-buffers-one-fits",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1), 0);
+	expect("ring-max-buffers-full",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 1, 2), -EDQUOT);
+	/* another ring of the same device and process has its own budget */
+	expect("ring-max-buffers-other-ring",
+	       map_bufs(&s2.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1), 0);
+	/* an unmap returns the budget */
+	expect("ring-max-buffers-unmap",
+	       map_bufs(&s.ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 0, 1), 0);
+	expect("ring-max-buffers-after-unmap",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 1, 2), 0);
+	write_proc(MAX_BUFS_SYSCTL, max_bufs);
+	map_bufs(&s.ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 0, 2);
+	map_bufs(&s2.ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 0, 2);
+
+	/* per ring: bytes */
+	write_proc(MAX_BYTES_SYSCTL, 64 * KIB);
+	expect("ring-max-bytes",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 2), -EDQUOT);
+	expect("ring-max-bytes-one-fits",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 1, 2), 0);
+	expect("ring-max-bytes-other-ring",
+	       map_bufs(&s2.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1), 0);
+	write_proc(MAX_BYTES_SYSCTL, max_bytes);
+	map_bufs(&s2.ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 0, 2);
+
+	/* opcodes a newer liburing uses: -EINVAL, buffer 1 stays mapped */
+	b0 = counter("mapped_bytes");
+	expect("opcode-26-pbuf-status", reg(&s.ring, 26, zero, 1), -EINVAL);
+	expect("opcode-27-napi", reg(&s.ring, 27, &napi, 1), -EINVAL);
+	expect("opcode-28-unregister-napi", reg(&s.ring, 28, &napi, 1),
+	       -EINVAL);
+	for (op = 29; op < IORING_REGISTER_MAP_BUFFERS; op++)
+		if (reg(&s.ring, op, zero, 1) != -EINVAL)
+			break;
+	expect("opcodes-29-125", (int)op, IORING_REGISTER_MAP_BUFFERS);
+	expect("opcode-128", reg(&s.ring, 128, zero, 1), -EINVAL);
+	expect("old-opcodes-unmap-nothing",
+	       (int)(counter("mapped_bytes") - b0), 0);
+	p0 = counter("premapped_ios");
+	expect("still-mapped-io",
+	       fixed_io(&s.ring, 0, s.buf[1], 4096, 0, 1), 4096);
+	expect("still-premapped", (int)(counter("premapped_ios") - p0), 1);
+	map_bufs(&s.ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 0, 2);
+	teardown(&s2);
+
+	/*
+	 * An explicit unmap keeps auto mode off the buffer, also before its
+	 * first IO; an explicit map, or registering the buffer again, ends it.
+	 * Fresh buffers first: the unmaps above opted these out already.
+	 */
+	if (write_sysfs("queue/dma_premap", "auto")) {
+		fail("auto-mode", "cannot write queue/dma_premap");
+		teardown(&s);
+		return 0;
+	}
+	reregister(&s);
+	m0 = counter("maps");
+	p0 = counter("premapped_ios");
+	expect("opt-out-before-io",
+	       map_bufs(&s.ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 0, 1), 0);
+	expect("opt-out-io", fixed_io(&s.ring, 0, s.buf[0], 4096, 0, 0), 4096);
+	expect("opt-out-io-again",
+	       fixed_io(&s.ring, 0, s.buf[0], 4096, 4096, 0), 4096);
+	expect("opt-out-no-map", (int)(counter("maps") - m0), 0);
+	expect("opt-out-not-premapped",
+	       (int)(counter("premapped_ios") - p0), 0);
+	/* the other buffer is mapped by auto mode, then opted out */
+	expect("auto-io", fixed_io(&s.ring, 0, s.buf[1], 4096, 0, 1), 4096);
+	expect("auto-maps", (int)(counter("maps") - m0), 1);
+	expect("auto-premapped", (int)(counter("premapped_ios") - p0), 1);
+	expect("opt-out-after-auto",
+	       map_bufs(&s.ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 1, 2), 0);
+	expect("opt-out-after-auto-io",
+	       fixed_io(&s.ring, 0, s.buf[1], 4096, 0, 1), 4096);
+	expect("opt-out-after-auto-no-map", (int)(counter("maps") - m0), 1);
+	expect("opt-out-after-auto-not-premapped",
+	       (int)(counter("premapped_ios") - p0), 1);
+	/* an explicit map takes a buffer back */
+	expect("opt-in-map",
+	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1), 0);
+	expect("opt-in-io", fixed_io(&s.ring, 0, s.buf[0], 4096, 0, 0), 4096);
+	expect("opt-in-premapped", (int)(counter("premapped_ios") - p0), 2);
+	/* so does registering it again */
+	reregister(&s);
+	m0 = counter("maps");
+	expect("reregistered-io",
+	       fixed_io(&s.ring, 0, s.buf[1], 4096, 0, 1), 4096);
+	expect("reregistered-auto-maps", (int)(counter("maps") - m0), 1);
+	write_sysfs("queue/dma_premap", "on");
+	teardown(&s);
+	expect_balanced("no-leak");
+	return 0;
+}
+
+/* the cgroup v2 directory of this process */
+static void own_cgroup(char *dir, size_t len)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/cgroup", "r");
+
+	if (!f || !fgets(line, sizeof(line), f) || strncmp(line, "0::", 3))
+		die("/proc/self/cgroup", EINVAL);
+	fclose(f);
+	line[strcspn(line, "\n")] = 0;
+	snprintf(dir, len, "/sys/fs/cgroup%s", line + 3);
+}
+
+static int cmd_memcg(unsigned int nr, unsigned long margin_kib,
+		     const char *go)
+{
+	char cg[600], path[700], val[32];
+	int max_fd;
+	struct iovec *iov = calloc(nr, sizeof(*iov));
+	unsigned char *mem = map_anon((size_t)nr * 4096);
+	struct io_uring ring;
+	unsigned int i, mapped = 0;
+	unsigned long long cur;
+	int fd, ret = 0;
+
+	own_cgroup(cg, sizeof(cg));
+	fd = open(dev_path, O_RDWR | O_DIRECT);
+	if (fd < 0 || !iov)
+		die(dev_path, errno);
+	ret = io_uring_queue_init(8, &ring, 0);
+	if (ret)
+		die("io_uring_queue_init", -ret);
+	for (i = 0; i < nr; i++) {
+		iov[i].iov_base = mem + (size_t)i * 4096;
+		iov[i].iov_len = 4096;
+	}
+	ret = io_uring_register_buffers(&ring, iov, nr);
+	if (ret)
+		die("io_uring_register_buffers", -ret);
+	ret = io_uring_register_files(&ring, &fd, 1);
+	if (ret)
+		die("io_uring_register_files", -ret);
+	snprintf(path, sizeof(path), "%s/memory.current", cg);
+	cur = read_proc(path);
+	/*
+	 * Nothing but the maps may allocate while the limit is low: any other
+	 * charged allocation (a dentry, a page of the log file) would meet the
+	 * limit without __GFP_RETRY_MAYFAIL and call the OOM killer. So the
+	 * file is opened before, and the limit lifted before anything else.
+	 */
+	snprintf(path, sizeof(path), "%s/memory.max", cg);
+	max_fd = open(path, O_WRONLY);
+	if (max_fd < 0)
+		die(path, errno);
+	snprintf(val, sizeof(val), "%llu\n", cur + margin_kib * 1024);
+	if (write(max_fd, val, strlen(val)) < 0)
+		die(path, errno);
+	for (i = 0; i < nr; i++) {
+		ret = map_bufs(&ring, IORING_REGISTER_MAP_BUFFERS, 0, i, i + 1);
+		if (ret)
+			break;
+		mapped++;
+	}
+	if (write(max_fd, "max\n", 4) < 0)
+		die(path, errno);
+	close(max_fd);
+	printf("memcg mapped %u of %u: %s\n", mapped, nr,
+	       ret ? strerror(-ret) : "all");
+	if (go) {
+		/* the caller maps from outside, this one holding its tags */
+		printf("at-limit\n");
+		while (access(go, F_OK))
+			usleep(20000);
+	}
+	expect("memcg-enomem", ret, -ENOMEM);
+	expect("memcg-some-mapped", mapped > 0 && mapped < nr, 1);
+	expect("memcg-io-after", fixed_io(&ring, 0, mem, 4096, 0, 0), 4096);
+	expect("memcg-map-after-limit-lifted",
+	       map_bufs(&ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, nr), 0);
+	io_uring_queue_exit(&ring);
+	close(fd);
+	expect_balanced("memcg-no-leak");
+	return 0;
+}
+
+static int cmd_memcost(unsigned int nr, size_t buf_len)
+{
+	struct iovec *iov = calloc(nr, sizeof(*iov));
+	unsigned char *mem = map_anon((size_t)nr * buf_len);
+	struct io_uring ring;
+	unsigned int i;
+	long m0, m1;
+	double t0, t1;
+	int fd, ret;
+
+	fd = open(dev_path, O_RDWR | O_DIRECT);
+	if (fd < 0 || !iov)
+		die(dev_path, errno);
+	ret = io_uring_queue_init(8, &ring, 0);
+	if (ret)
+		die("io_uring_queue_init", -ret);
+	for (i = 0; i < nr; i++) {
+		iov[i].iov_base = mem + (size_t)i * buf_len;
+		iov[i].iov_len = buf_len;
+	}
+	ret = io_uring_register_buffers(&ring, iov, nr);
+	if (!ret)
+		ret = io_uring_register_files(&ring, &fd, 1);
+	if (ret)
+		die("io_uring_register", -ret);
+	sleep(1);
+	m0 = mem_free_kib();
+	t0 = now();
+	ret = map_bufs(&ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, nr);
+	t1 = now();
+	m1 = mem_free_kib();
+	expect("memcost-map", ret, 0);
+	if (!ret)
+		printf("memcost %u %zu %.1f %.4f\n", nr, buf_len,
+		       (t1 - t0) * 1e3,
+		       (double)(m0 - m1) / ((double)nr * buf_len / MIB));
+	io_uring_queue_exit(&ring);
+	close(fd);
+	expect_balanced("memcost-no-leak");
+	return 0;
+}
+
 static int cmd_hold(unsigned int seconds)
 {
 	struct setup s;
@@ -1319,6 +1620,8 @@ int main(int argc, char **argv)
 	size_t buf_len = 5 * MIB;
 	unsigned long ios = 4096;
 	unsigned int bs = 4096, qd = 8, seconds = 120, want = 0, share = 100;
+	unsigned int bufs = 4096;
+	unsigned long margin = 1024;
 	int premap = 1, write = 0, i;
 	uint64_t offset = 0;
 
@@ -1368,6 +1671,10 @@ int main(int argc, char **argv)
 			regular = v;
 		else if (!strcmp(a, "--go"))
 			go = v;
+		else if (!strcmp(a, "--bufs"))
+			bufs = strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--margin"))
+			margin = strtoul(v, NULL, 0);
 		else
 			usage();
 		i++;
@@ -1395,6 +1702,12 @@ int main(int argc, char **argv)
 		cmd_buffered();
 	else if (!strcmp(cmd, "churn"))
 		cmd_churn(seconds, offset);
+	else if (!strcmp(cmd, "bounds"))
+		cmd_bounds();
+	else if (!strcmp(cmd, "memcg") && bufs)
+		cmd_memcg(bufs, margin, go);
+	else if (!strcmp(cmd, "memcost") && bufs)
+		cmd_memcost(bufs, buf_len);
 	else
 		usage();
 	print_counters("after");

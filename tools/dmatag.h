@@ -17,10 +17,10 @@
 #include <unistd.h>
 
 #ifndef IORING_REGISTER_MAP_BUFFERS
-#define IORING_REGISTER_MAP_BUFFERS	26
-#define IORING_REGISTER_UNMAP_BUFFERS	27
+#define IORING_REGISTER_MAP_BUFFERS	126
+#define IORING_REGISTER_UNMAP_BUFFERS	127
 struct io_uring_map_buffers {
-	int32_t fd;
+	uint32_t file_index;	/* in the registered file table */
 	uint32_t buf_start;
 	uint32_t buf_end;
 	uint32_t flags;

@@ -122,6 +122,12 @@ struct blk_dma_tag {
 	bool revoked;
 };
 
+/*
+ * What a mapping allocates is charged to the memory cgroup of the task that
+ * maps, and fails rather than invoke the OOM killer: the caller gets -ENOMEM.
+ */
+#define BLK_DMA_TAG_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
 #define BLK_DMA_TAG_RELEASED	0x1
 #define BLK_DMA_TAG_DRAINED	0x2
 

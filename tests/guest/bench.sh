@@ -7,6 +7,8 @@
 #   BENCH iommu stack workload path rep ios iops cpu_us_per_io map unmap flush
 # then the cost of mapping a buffer (dmatag-io mapcost):
 #   MAPCOST iommu stack members bytes map_us unmap_us mem_kib
+# and the kernel memory of many small and a few large buffers (memcost):
+#   MEMCOST iommu stack members nr_bufs buf_bytes map_ms kib_per_mib
 . /tests/guest/lib.sh
 
 n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2) n3=$(nvme_ns_of nv3)
@@ -63,6 +65,15 @@ mapcost() {
 	echo "MAPCOST $iommu $1 $3 $out"
 }
 
+# memcost STACK DEV MEMBERS NR SIZE: map NR buffers of SIZE at once; the
+# MemFree drop of the map per MiB premapped
+memcost() {
+	local out
+	out=$(dmatag-io memcost "$2" --bufs "$4" --buf-size "$5" 2>&1 | sed -n 's/^memcost //p')
+	[ -n "$out" ] || { say "memcost $1 failed"; failed=1; return; }
+	echo "MEMCOST $iommu $1 $3 $out"
+}
+
 # fs_bench STACK FS DEV DISK: the workloads on a 256 MiB file of a fresh FS
 # on DEV (written first, outside the counts), premapped through DISK's knob
 fs_bench() {
@@ -89,6 +100,8 @@ say "== dmatag bench: IOMMU $iommu, $reps x $runtime s per path, disks $n0 $n1 $
 
 measure raw "/dev/$n0" "$n0"
 mapcost raw "/dev/$n0" 1
+memcost raw "/dev/$n0" 1 1024 16384
+memcost raw "/dev/$n0" 1 4 $((64 << 20))
 fs_bench ext4-file-on-raw ext4 "/dev/$n0" "$n0"
 
 dm_create lin "0 $(sectors "$n0") linear /dev/$n0 0" || failed=1
@@ -98,6 +111,8 @@ dm_remove lin
 dm_create str "$(striped_table "$n0" "$n1" "$n2" "$n3")" || failed=1
 measure dm-striped4 /dev/mapper/str "$(dm_disk str)"
 mapcost dm-striped4 /dev/mapper/str 4
+memcost dm-striped4 /dev/mapper/str 4 1024 16384
+memcost dm-striped4 /dev/mapper/str 4 4 $((64 << 20))
 dm_remove str
 
 dm_create r1 "0 $(sectors "$n0") raid raid1 3 0 region_size 8192 2 - /dev/$n0 - /dev/$n1" ||

@@ -15,6 +15,12 @@ check premap-counters-present test -r "/sys/block/$n0/dma_tag/premapped_ios"
 
 tool_cases verify-premapped dmatag-io verify "/dev/$n0"
 tool_cases verify-plain dmatag-io verify "/dev/$n0" --plain
+# buffers whose PRP lists are sized to them: 16 pages (a 128-byte list),
+# 511 pages (one full list page, no chain slot, one set) and 512 pages
+# (two list pages, the shifted second set)
+tool_cases verify-16-pages dmatag-io verify "/dev/$n0" --buf-size 65536
+tool_cases verify-511-pages dmatag-io verify "/dev/$n0" --buf-size 2093056
+tool_cases verify-512-pages dmatag-io verify "/dev/$n0" --buf-size 2097152
 
 # errnos; the device without support is a loop device, the regular file
 # lives on the rootfs

@@ -9,6 +9,7 @@
 #include <linux/blk-mq.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
+#include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -30,14 +31,22 @@
  * One case does not fit: when the IO's last entry would fall in the last slot
  * of a list page, the controller reads that slot as data, but a prebuilt list
  * has the chain pointer there (and the data entry at the top of the next list
- * page). So there are two sets of lists, the second shifted by half a list
- * page; an IO's last entry cannot sit at the top of a list page in both, and
- * the IO takes the set where it does not. No PRP list is ever allocated per
- * IO.
+ * page). So a buffer of more than one list page of entries has a second set
+ * of lists, shifted by half a list page; an IO's last entry cannot sit at the
+ * top of a list page in both, and the IO takes the set where it does not. A
+ * smaller buffer has one list, no chain slot and no second set. No PRP list is
+ * ever allocated per IO.
  *
  * With SGL support, an IO that starts and ends on page boundaries and is at
  * least the driver's SGL threshold uses a prebuilt array of one data
  * descriptor per page instead, pointed to by one Last Segment descriptor.
+ *
+ * Memory: the lists and the descriptor array are sized to the buffer (a list
+ * shorter than a page is a power-of-two kmalloc() object, so it never crosses
+ * a page) and mapped for the device to read; the page addresses are read back
+ * from the first set of lists rather than kept twice. About 8 bytes per page
+ * of the buffer, 16 with the second set, and 16 more with SGLs, all charged to
+ * the memory cgroup of the task that maps.
  */
 
 /* data entries per PRP list page; the last slot chains */
@@ -53,10 +62,16 @@
  * @users: tags sharing it (namespaces of one controller)
  * @first_off: offset of the buffer in its first page
  * @nr_pages: pages the buffer spans
- * @addr: DMA address of each page
- * @nr_lists: PRP list pages of each layout
- * @list: virtual addresses of the list pages, per layout
+ * @nr_mapped: pages mapped so far (what to unmap on failure)
+ * @addr: DMA address of each page, for a buffer of at most two pages
+ * @nr_layouts: sets of PRP lists: 0 (at most two pages), 1, or 2
+ * @nr_lists: list pages of each set
+ * @list_size: bytes of each list page (less than a page for a single one)
+ * @lists_ready: list pages of each set allocated and mapped
+ * @list: virtual addresses of the list pages, per set
  * @list_dma: their DMA addresses
+ * @one_list: storage for @list when a set has a single list page
+ * @one_list_dma: storage for @list_dma then
  * @sgl: one data block descriptor per page, or NULL
  * @sgl_dma: DMA address of @sgl
  */
@@ -68,10 +83,16 @@ struct nvme_dma_map {
 	unsigned int users;
 	unsigned int first_off;
 	unsigned int nr_pages;
-	dma_addr_t *addr;
+	unsigned int nr_mapped;
+	dma_addr_t addr[2];
+	unsigned int nr_layouts;
 	unsigned int nr_lists[NVME_DT_LAYOUTS];
+	unsigned int list_size;
+	unsigned int lists_ready[NVME_DT_LAYOUTS];
 	__le64 **list[NVME_DT_LAYOUTS];
 	dma_addr_t *list_dma[NVME_DT_LAYOUTS];
+	__le64 *one_list[NVME_DT_LAYOUTS];
+	dma_addr_t one_list_dma[NVME_DT_LAYOUTS];
 	struct nvme_sgl_desc *sgl;
 	dma_addr_t sgl_dma;
 };
@@ -94,14 +115,24 @@ static const unsigned int nvme_dt_shift[NVME_DT_LAYOUTS] = {
 };
 
 /*
- * Devices whose DMA needs bouncing or cache maintenance per IO cannot use a
- * mapping made once.
+ * A mapping made once is only good where no IO needs bouncing or cache
+ * maintenance: a coherent device, trusted (dma-iommu bounces for untrusted
+ * ones), and either dma-direct without forced bouncing (each page is checked
+ * for dma_need_sync() as it is mapped) or dma-iommu, recognised by the DMA
+ * domain it uses. Any other dma_map_ops (Xen's swiotlb, say) may bounce.
  */
 static bool nvme_dt_device_refused(struct device *dev)
 {
-	if (!dev_is_dma_coherent(dev) || is_swiotlb_force_bounce(dev))
+	struct iommu_domain *domain;
+
+	if (!dev_is_dma_coherent(dev))
 		return true;
-	return dev_is_pci(dev) && to_pci_dev(dev)->untrusted;
+	if (dev_is_pci(dev) && to_pci_dev(dev)->untrusted)
+		return true;
+	if (!get_dma_ops(dev))
+		return is_swiotlb_force_bounce(dev);
+	domain = iommu_get_domain_for_dev(dev);
+	return !domain || !iommu_is_dma_domain(domain);
 }
 
 /*
@@ -128,35 +159,103 @@ static int nvme_dt_count_pages(const struct blk_dma_tag *tag,
 	return 0;
 }
 
-static void nvme_dt_free(struct device *dev, struct nvme_dma_map *m,
-			 unsigned int mapped)
+/* the list slot of page @page in @layout */
+static __le64 *nvme_dt_slot(const struct nvme_dma_map *m, unsigned int layout,
+			    unsigned int page)
+{
+	unsigned int v = page + nvme_dt_shift[layout];
+
+	return &m->list[layout][v / NVME_DT_PRPS_PER_PAGE]
+			       [v % NVME_DT_PRPS_PER_PAGE];
+}
+
+/* the DMA address of page @p of the buffer */
+static dma_addr_t nvme_dt_addr(const struct nvme_dma_map *m, unsigned int p)
+{
+	if (!m->nr_layouts)
+		return m->addr[p];
+	return le64_to_cpu(*nvme_dt_slot(m, 0, p));
+}
+
+static void nvme_dt_free(struct device *dev, struct nvme_dma_map *m)
 {
 	unsigned int l, i;
 
-	if (m->sgl)
-		dma_free_coherent(dev, m->nr_pages * sizeof(*m->sgl), m->sgl,
-				  m->sgl_dma);
-	for (l = 0; l < NVME_DT_LAYOUTS; l++) {
-		for (i = 0; m->list[l] && i < m->nr_lists[l]; i++)
-			if (m->list[l][i])
-				dma_free_coherent(dev, NVME_CTRL_PAGE_SIZE,
-						  m->list[l][i],
-						  m->list_dma[l][i]);
-		kvfree(m->list[l]);
-		kvfree(m->list_dma[l]);
-	}
-	for (i = 0; i < mapped; i++)
-		dma_unmap_page_attrs(dev, m->addr[i], PAGE_SIZE,
+	for (i = 0; i < m->nr_mapped; i++)
+		dma_unmap_page_attrs(dev, nvme_dt_addr(m, i), PAGE_SIZE,
 				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
-	kvfree(m->addr);
+	if (m->sgl) {
+		dma_unmap_single(dev, m->sgl_dma, m->nr_pages * sizeof(*m->sgl),
+				 DMA_TO_DEVICE);
+		kfree(m->sgl);
+	}
+	for (l = 0; l < m->nr_layouts; l++) {
+		for (i = 0; i < m->lists_ready[l]; i++) {
+			dma_unmap_single(dev, m->list_dma[l][i], m->list_size,
+					 DMA_TO_DEVICE);
+			kfree(m->list[l][i]);
+		}
+		if (m->list[l] != &m->one_list[l]) {
+			kvfree(m->list[l]);
+			kvfree(m->list_dma[l]);
+		}
+	}
 	kfree(m);
 }
 
-/* map every page of the buffer; returns the number mapped or an errno */
+/*
+ * The PRP lists, mapped for the device before anything is written in them
+ * (nvme_dt_build_lists() syncs them once filled).
+ */
+static int nvme_dt_alloc_lists(struct device *dev, struct nvme_dma_map *m)
+{
+	unsigned int l, i;
+
+	/* a single list page has no chain slot: only the first set */
+	m->nr_layouts = m->nr_pages > NVME_DT_PRPS_PER_PAGE ? 2 : 1;
+	m->list_size = m->nr_layouts > 1 ? NVME_CTRL_PAGE_SIZE :
+		       roundup_pow_of_two(m->nr_pages * sizeof(__le64));
+	for (l = 0; l < m->nr_layouts; l++) {
+		unsigned int nr = DIV_ROUND_UP(m->nr_pages + nvme_dt_shift[l],
+					       NVME_DT_PRPS_PER_PAGE);
+
+		m->nr_lists[l] = nr;
+		if (nr == 1) {
+			m->list[l] = &m->one_list[l];
+			m->list_dma[l] = &m->one_list_dma[l];
+		} else {
+			m->list[l] = kvcalloc(nr, sizeof(*m->list[l]),
+					      BLK_DMA_TAG_GFP);
+			m->list_dma[l] = kvcalloc(nr, sizeof(*m->list_dma[l]),
+						  BLK_DMA_TAG_GFP);
+			if (!m->list[l] || !m->list_dma[l])
+				return -ENOMEM;
+		}
+		for (i = 0; i < nr; i++) {
+			__le64 *list = kzalloc(m->list_size, BLK_DMA_TAG_GFP);
+			dma_addr_t a;
+
+			if (!list)
+				return -ENOMEM;
+			a = dma_map_single(dev, list, m->list_size,
+					   DMA_TO_DEVICE);
+			if (dma_mapping_error(dev, a)) {
+				kfree(list);
+				return -ENOMEM;
+			}
+			m->list[l][i] = list;
+			m->list_dma[l][i] = a;
+			m->lists_ready[l]++;
+		}
+	}
+	return 0;
+}
+
+/* map every page of the buffer, into @m->addr or the first set of lists */
 static int nvme_dt_map_pages(struct device *dev, const struct blk_dma_tag *tag,
 			     struct nvme_dma_map *m)
 {
-	unsigned int i, j, n = 0;
+	unsigned int i, j;
 
 	for (i = 0; i < tag->nr_bvecs; i++) {
 		const struct bio_vec *bv = &tag->bvec[i];
@@ -173,8 +272,12 @@ static int nvme_dt_map_pages(struct device *dev, const struct blk_dma_tag *tag,
 					       DMA_ATTR_SKIP_CPU_SYNC);
 			if (dma_mapping_error(dev, a))
 				return -ENOMEM;
-			m->addr[n++] = a;
-			m->nr_pages = n;	/* what to unmap on failure */
+			if (m->nr_layouts)
+				*nvme_dt_slot(m, 0, m->nr_mapped) =
+					cpu_to_le64(a);
+			else
+				m->addr[m->nr_mapped] = a;
+			m->nr_mapped++;
 			/* direct mapping: a bounced page needs syncs */
 			if (!get_dma_ops(dev) && dma_need_sync(dev, a))
 				return -EOPNOTSUPP;
@@ -193,66 +296,57 @@ static dma_addr_t nvme_dt_entry(const struct nvme_dma_map *m,
 	       (v % NVME_DT_PRPS_PER_PAGE) * sizeof(__le64);
 }
 
-static int nvme_dt_build_lists(struct device *dev, struct nvme_dma_map *m)
+/* chain pointers, the second set, and hand the lists to the device */
+static void nvme_dt_build_lists(struct device *dev, struct nvme_dma_map *m)
 {
 	unsigned int l, i, q;
 
-	for (l = 0; l < NVME_DT_LAYOUTS; l++) {
-		unsigned int nr = DIV_ROUND_UP(m->nr_pages + nvme_dt_shift[l],
-					       NVME_DT_PRPS_PER_PAGE);
-
-		m->list[l] = kvcalloc(nr, sizeof(*m->list[l]), GFP_KERNEL);
-		m->list_dma[l] = kvcalloc(nr, sizeof(*m->list_dma[l]),
-					  GFP_KERNEL);
-		if (!m->list[l] || !m->list_dma[l])
-			return -ENOMEM;
-		m->nr_lists[l] = nr;
-		for (i = 0; i < nr; i++) {
-			m->list[l][i] = dma_alloc_coherent(dev,
-							   NVME_CTRL_PAGE_SIZE,
-							   &m->list_dma[l][i],
-							   GFP_KERNEL);
-			if (!m->list[l][i])
-				return -ENOMEM;
-		}
-		for (i = 0; i + 1 < nr; i++)
+	for (l = 0; l < m->nr_layouts; l++) {
+		for (i = 0; i + 1 < m->nr_lists[l]; i++)
 			m->list[l][i][NVME_DT_PRPS_PER_PAGE] =
 				cpu_to_le64(m->list_dma[l][i + 1]);
-		for (q = 0; q < m->nr_pages; q++) {
-			unsigned int v = q + nvme_dt_shift[l];
-
-			m->list[l][v / NVME_DT_PRPS_PER_PAGE]
-				[v % NVME_DT_PRPS_PER_PAGE] =
-				cpu_to_le64(m->addr[q]);
-		}
+		for (q = 0; l && q < m->nr_pages; q++)
+			*nvme_dt_slot(m, l, q) = *nvme_dt_slot(m, 0, q);
+		for (i = 0; i < m->nr_lists[l]; i++)
+			dma_sync_single_for_device(dev, m->list_dma[l][i],
+						   m->list_size,
+						   DMA_TO_DEVICE);
 	}
-	return 0;
 }
 
 /* descriptors for SGL; without them large IO uses the PRP lists */
 static void nvme_dt_build_sgl(struct device *dev, struct nvme_dma_map *m)
 {
+	size_t size = m->nr_pages * sizeof(*m->sgl);
+	struct nvme_sgl_desc *sgl;
 	unsigned int q;
 
-	m->sgl = dma_alloc_coherent(dev, m->nr_pages * sizeof(*m->sgl),
-				    &m->sgl_dma, GFP_KERNEL | __GFP_NOWARN);
-	if (!m->sgl)
+	sgl = kmalloc(size, BLK_DMA_TAG_GFP);
+	if (!sgl)
 		return;
 	for (q = 0; q < m->nr_pages; q++) {
-		m->sgl[q].addr = cpu_to_le64(m->addr[q]);
-		m->sgl[q].length = cpu_to_le32(PAGE_SIZE);
-		m->sgl[q].type = NVME_SGL_FMT_DATA_DESC << 4;
+		sgl[q].addr = cpu_to_le64(nvme_dt_addr(m, q));
+		sgl[q].length = cpu_to_le32(PAGE_SIZE);
+		memset(sgl[q].rsvd, 0, sizeof(sgl[q].rsvd));
+		sgl[q].type = NVME_SGL_FMT_DATA_DESC << 4;
 	}
+	m->sgl_dma = dma_map_single(dev, sgl, size, DMA_TO_DEVICE);
+	if (dma_mapping_error(dev, m->sgl_dma)) {
+		kfree(sgl);
+		return;
+	}
+	m->sgl = sgl;
 }
 
 static int nvme_dt_new_map(struct device *dev, struct blk_dma_tag *tag,
-			   unsigned int nr_pages, bool sgl);
+			   unsigned int nr_pages, unsigned int sgl_min);
 
 /**
  * nvme_pci_dma_tag_map() - premap a buffer for an NVMe controller
  * @dev: the controller's DMA device
  * @tag: the tag; its mapping goes to @tag->priv
- * @sgl: the controller takes SGLs
+ * @sgl_min: the controller takes SGLs for IOs of at least that many bytes
+ *	(the driver's sgl_threshold), or 0
  *
  * Namespaces of one controller share the mapping of a buffer: a second tag
  * for the same buffer and device takes a reference on the first one's.
@@ -262,7 +356,7 @@ static int nvme_dt_new_map(struct device *dev, struct blk_dma_tag *tag,
  * -EINVAL when the buffer's interior pages are not whole pages; -ENOMEM.
  */
 int nvme_pci_dma_tag_map(struct device *dev, struct blk_dma_tag *tag,
-			 bool sgl)
+			 unsigned int sgl_min)
 {
 	unsigned long page_size = PAGE_SIZE;
 	struct nvme_dma_map *m;
@@ -285,19 +379,19 @@ int nvme_pci_dma_tag_map(struct device *dev, struct blk_dma_tag *tag,
 			goto out_unlock;
 		}
 	}
-	ret = nvme_dt_new_map(dev, tag, nr_pages, sgl);
+	ret = nvme_dt_new_map(dev, tag, nr_pages, sgl_min);
 out_unlock:
 	mutex_unlock(&nvme_dt_maps_lock);
 	return ret;
 }
 
 static int nvme_dt_new_map(struct device *dev, struct blk_dma_tag *tag,
-			   unsigned int nr_pages, bool sgl)
+			   unsigned int nr_pages, unsigned int sgl_min)
 {
 	struct nvme_dma_map *m;
-	int ret;
+	int ret = 0;
 
-	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	m = kzalloc(sizeof(*m), BLK_DMA_TAG_GFP);
 	if (!m)
 		return -ENOMEM;
 	m->dev = dev;
@@ -305,19 +399,18 @@ static int nvme_dt_new_map(struct device *dev, struct blk_dma_tag *tag,
 	m->nr_bvecs = tag->nr_bvecs;
 	m->users = 1;
 	m->first_off = tag->bvec[0].bv_offset & ~PAGE_MASK;
-	m->addr = kvcalloc(nr_pages, sizeof(*m->addr), GFP_KERNEL);
-	if (!m->addr) {
-		kfree(m);
-		return -ENOMEM;
-	}
-	ret = nvme_dt_map_pages(dev, tag, m);
-	if (!ret && nr_pages > 2)
-		ret = nvme_dt_build_lists(dev, m);
+	m->nr_pages = nr_pages;
+	if (nr_pages > 2)
+		ret = nvme_dt_alloc_lists(dev, m);
+	if (!ret)
+		ret = nvme_dt_map_pages(dev, tag, m);
 	if (ret) {
-		nvme_dt_free(dev, m, m->nr_pages);
+		nvme_dt_free(dev, m);
 		return ret;
 	}
-	if (sgl && nr_pages > 1)
+	nvme_dt_build_lists(dev, m);
+	/* SGLs only carry IOs of sgl_min bytes or more */
+	if (sgl_min && nr_pages > 1 && (u64)nr_pages * PAGE_SIZE >= sgl_min)
 		nvme_dt_build_sgl(dev, m);
 	list_add(&m->node, &nvme_dt_maps);
 	tag->priv = m;
@@ -339,7 +432,7 @@ void nvme_pci_dma_tag_unmap(struct device *dev, struct blk_dma_tag *tag)
 	mutex_lock(&nvme_dt_maps_lock);
 	if (!--m->users) {
 		list_del(&m->node);
-		nvme_dt_free(dev, m, m->nr_pages);
+		nvme_dt_free(dev, m);
 	}
 	mutex_unlock(&nvme_dt_maps_lock);
 }
@@ -351,14 +444,14 @@ static void nvme_dt_setup_prps(const struct nvme_dma_map *m, unsigned int p,
 	unsigned int first = NVME_CTRL_PAGE_SIZE - off;
 	unsigned int k, l, vs, ve;
 
-	cmd->dptr.prp1 = cpu_to_le64(m->addr[p] + off);
+	cmd->dptr.prp1 = cpu_to_le64(nvme_dt_addr(m, p) + off);
 	if (len <= first) {
 		cmd->dptr.prp2 = 0;
 		return;
 	}
 	k = DIV_ROUND_UP(len - first, NVME_CTRL_PAGE_SIZE);
 	if (k == 1) {
-		cmd->dptr.prp2 = cpu_to_le64(m->addr[p + 1]);
+		cmd->dptr.prp2 = cpu_to_le64(nvme_dt_addr(m, p + 1));
 		return;
 	}
 	/*

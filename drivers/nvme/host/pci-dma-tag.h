@@ -14,7 +14,7 @@ struct request;
 
 #ifdef CONFIG_BLK_DMA_TAG
 int nvme_pci_dma_tag_map(struct device *dev, struct blk_dma_tag *tag,
-			 bool sgl);
+			 unsigned int sgl_min);
 void nvme_pci_dma_tag_unmap(struct device *dev, struct blk_dma_tag *tag);
 bool nvme_pci_dma_tag_setup(struct request *req, struct nvme_rw_command *cmd,
 			    bool sgl);

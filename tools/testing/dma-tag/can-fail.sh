@@ -167,7 +167,9 @@ mutant flush-nothing tag-core-test '^not ok - driver-unmap-and-release-after-io-
 	$core '		rcu_barrier();
 		flush_work(&blk_dma_tag_retire_work);
 		if' '		if'
-mutant flush-one-round tag-core-test '^not ok - flush-settles-every-level' \
+# (a case before flush-settles-every-level may already see a member level
+# left unsettled, as the retire worker's timing goes)
+mutant flush-one-round tag-core-test '^not ok - flush-settles-every-level|^not ok - buffer-released-once-after-member-tags' \
 	$core '	for (level = 0; level <= BLK_DMA_TAG_MAX_DEPTH + 1; level++) {' \
 	'	for (level = 0; level < 1; level++) {'
 mutant flush-one-round-stress stress-asan 'not released by a flush|^not ok - batched-retirement-releases-every-buffer' \

@@ -28,6 +28,10 @@ typedef unsigned short umode_t;
 
 #define GFP_KERNEL 0u
 #define __GFP_NOFAIL 1u
+#define __GFP_ACCOUNT 2u
+#define __GFP_RETRY_MAYFAIL 4u
+#define __GFP_NOWARN 8u
+#define GFP_KERNEL_ACCOUNT (GFP_KERNEL | __GFP_ACCOUNT)
 #define EXPORT_SYMBOL_GPL(sym)
 #define __packed __attribute__((packed))
 #define __rcu
