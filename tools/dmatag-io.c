@@ -69,7 +69,11 @@
  *	while this one holds its tags). Then IO works and the rest maps.
  *   dmatag-io memcost DEV [--bufs N] [--buf-size BYTES]
  *	Register N buffers of BYTES, map them all, and print "memcost N BYTES
- *	MAP_MS KIB_PER_MIB": the MemFree drop of the map per MiB premapped.
+ *	MAP_MS FREE_KIB_PER_MIB CHARGED_KIB_PER_MIB": the MemFree drop of the
+ *	map per MiB premapped (all kernel memory, IOMMU page tables and IOVA
+ *	nodes included; noisy), and what was charged to the memory cgroup the
+ *	process moved to for the map ("-" without cgroup v2), a second after
+ *	the map (once RCU has freed what the map replaced).
  *   dmatag-io hold DEV [--seconds N]
  *	Premap, then read with READ_FIXED until an IO fails or reads nothing
  *	(the device was removed) or N seconds (default 120) pass; then check
@@ -1383,14 +1387,53 @@ static int cmd_memcg(unsigned int nr, unsigned long margin_kib,
 	return 0;
 }
 
+/*
+ * Move this process into a new child cgroup of the cgroup v2 root with the
+ * memory controller (if there is one): what it allocates from then on is
+ * charged there, and nothing else is. Returns the cgroup's memory.current
+ * path in @path, or false.
+ */
+static bool memcg_enter(char *path, size_t len)
+{
+	const char *dir = "/sys/fs/cgroup/dmatag-memcost";
+	char procs[128];
+	FILE *f;
+
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return false;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	f = fopen(procs, "w");
+	if (!f)
+		return false;
+	fprintf(f, "%d\n", getpid());
+	if (fclose(f))
+		return false;
+	snprintf(path, len, "%s/memory.current", dir);
+	return access(path, R_OK) == 0;
+}
+
+static void memcg_leave(void)
+{
+	FILE *f = fopen("/sys/fs/cgroup/cgroup.procs", "w");
+
+	if (f) {
+		fprintf(f, "%d\n", getpid());
+		fclose(f);
+	}
+	rmdir("/sys/fs/cgroup/dmatag-memcost");
+}
+
 static int cmd_memcost(unsigned int nr, size_t buf_len)
 {
 	struct iovec *iov = calloc(nr, sizeof(*iov));
 	unsigned char *mem = map_anon((size_t)nr * buf_len);
+	unsigned long long c0 = 0, c1 = 0;
+	char cur[128];
 	struct io_uring ring;
+	bool charged;
 	unsigned int i;
+	double t0, t1, mib = (double)nr * buf_len / MIB;
 	long m0, m1;
-	double t0, t1;
 	int fd, ret;
 
 	fd = open(dev_path, O_RDWR | O_DIRECT);
@@ -1408,19 +1451,31 @@ static int cmd_memcost(unsigned int nr, size_t buf_len)
 		ret = io_uring_register_files(&ring, &fd, 1);
 	if (ret)
 		die("io_uring_register", -ret);
+	charged = memcg_enter(cur, sizeof(cur));
 	sleep(1);
+	if (charged)
+		c0 = read_proc(cur);
 	m0 = mem_free_kib();
 	t0 = now();
 	ret = map_bufs(&ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, nr);
 	t1 = now();
+	/* what the map freed after a grace period (the disk's old indexes) */
+	sleep(1);
 	m1 = mem_free_kib();
+	if (charged)
+		c1 = read_proc(cur);
 	expect("memcost-map", ret, 0);
-	if (!ret)
-		printf("memcost %u %zu %.1f %.4f\n", nr, buf_len,
-		       (t1 - t0) * 1e3,
-		       (double)(m0 - m1) / ((double)nr * buf_len / MIB));
+	if (!ret && charged)
+		printf("memcost %u %zu %.1f %.2f %.2f\n", nr, buf_len,
+		       (t1 - t0) * 1e3, (double)(m0 - m1) / mib,
+		       (double)(c1 - c0) / 1024 / mib);
+	else if (!ret)
+		printf("memcost %u %zu %.1f %.2f -\n", nr, buf_len,
+		       (t1 - t0) * 1e3, (double)(m0 - m1) / mib);
 	io_uring_queue_exit(&ring);
 	close(fd);
+	if (charged)
+		memcg_leave();
 	expect_balanced("memcost-no-leak");
 	return 0;
 }

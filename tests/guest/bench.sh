@@ -8,7 +8,7 @@
 # then the cost of mapping a buffer (dmatag-io mapcost):
 #   MAPCOST iommu stack members bytes map_us unmap_us mem_kib
 # and the kernel memory of many small and a few large buffers (memcost):
-#   MEMCOST iommu stack members nr_bufs buf_bytes map_ms kib_per_mib
+#   MEMCOST iommu stack members nr_bufs buf_bytes map_ms free_kib_per_mib charged_kib_per_mib
 . /tests/guest/lib.sh
 
 n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2) n3=$(nvme_ns_of nv3)
@@ -95,6 +95,10 @@ md_gone() { # md_gone MD DEVS...
 	shift
 	mdadm --stop "/dev/$md" >/dev/null && mdadm --zero-superblock "$@"
 }
+
+# memcost charges the map to a cgroup of its own
+grep -q " /sys/fs/cgroup cgroup2 " /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup
+echo "+memory" >/sys/fs/cgroup/cgroup.subtree_control || failed=1
 
 say "== dmatag bench: IOMMU $iommu, $reps x $runtime s per path, disks $n0 $n1 $n2 $n3"
 
