@@ -877,8 +877,9 @@ static struct blk_dma_tag *__blk_dma_tag_map(struct block_device *bdev,
 	tag->dt = dt;
 	INIT_LIST_HEAD(&tag->node);
 	init_completion(&tag->drained);
+	/* pcpu_alloc() keeps __GFP_NORETRY, not __GFP_RETRY_MAYFAIL */
 	ret = percpu_ref_init(&tag->users, blk_dma_tag_users_gone, 0,
-			      BLK_DMA_TAG_GFP);
+			      GFP_KERNEL_ACCOUNT | __GFP_NORETRY | __GFP_NOWARN);
 	if (ret)
 		goto out_free;
 

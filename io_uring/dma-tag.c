@@ -54,7 +54,9 @@
  *
  * An explicit IORING_REGISTER_UNMAP_BUFFERS keeps its entries, without tag:
  * auto mode then leaves the pair alone until the buffer is registered again
- * or IORING_REGISTER_MAP_BUFFERS maps it.
+ * or IORING_REGISTER_MAP_BUFFERS maps it. A failed auto map (device bound,
+ * ring bound, memory cgroup limit) is remembered in the same way, so that
+ * it is not retried on every IO.
  *
  * Bounds: a ring holds at most io_uring_premap_max_buffers tags and
  * io_uring_premap_max_bytes bytes in them (sysctl kernel.*, -EDQUOT beyond),
@@ -423,14 +425,15 @@ int io_register_map_buffers(struct io_ring_ctx *ctx, void __user *arg,
  *
  * Undo IORING_REGISTER_MAP_BUFFERS (or auto mode) for the buffers and file,
  * and keep auto mode from mapping them for that file again: until the
- * buffer is registered anew or IORING_REGISTER_MAP_BUFFERS maps it. Does
- * not wait: IO still in flight keeps its mapping, which is undone once that
- * IO has completed (the device's dma_tag/unmaps counts it then). Empty
- * buffer slots are skipped.
+ * buffer is registered anew or IORING_REGISTER_MAP_BUFFERS maps it. Buffers
+ * never mapped for the file (no entry) and empty slots are skipped: nothing
+ * is allocated, so the entries stay bounded by what was mapped. Does not
+ * wait: IO still in flight keeps its mapping, which is undone once that IO
+ * has completed (the device's dma_tag/unmaps counts it then).
  *
- * Return: 0; -EINVAL, -ENXIO or -EBADF for the argument errors of
+ * Return: 0; -EINVAL, -EFAULT, -ENXIO or -EBADF for the argument errors of
  * io_register_map_buffers() (whatever the file is: a file that cannot have
- * been mapped has nothing to unmap), -EFAULT for a bad pointer, -ENOMEM.
+ * been mapped has nothing to unmap).
  */
 int io_register_unmap_buffers(struct io_ring_ctx *ctx, void __user *arg,
 			      unsigned int nr_args)
@@ -452,24 +455,16 @@ int io_register_unmap_buffers(struct io_ring_ctx *ctx, void __user *arg,
 		imu = ctx->user_bufs[array_index_nospec(i, ctx->nr_user_bufs)];
 		if (imu == ctx->dummy_ubuf)
 			continue;
+		/* no entry: never mapped for the file, nothing to opt out of */
 		e = io_dma_tag_find(ctx, imu, file);
-		if (!e) {
-			/* not mapped yet: auto mode must not map it either */
-			e = kzalloc(sizeof(*e), BLK_DMA_TAG_GFP);
-			if (!e) {
-				ret = -ENOMEM;
-				break;
-			}
-			e->imu = imu;
-			e->file = file;
-			list_add_tail(&e->node, &ctx->dma_tags);
-		}
+		if (!e)
+			continue;
 		io_dma_tag_clear(ctx, e);
 		/* auto mode finds the entry, and leaves the buffer alone */
 		WRITE_ONCE(imu->dma_tag_file, file);
 	}
 	mutex_unlock(&ctx->dma_tag_lock);
-	return ret;
+	return 0;
 }
 
 /**

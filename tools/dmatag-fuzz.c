@@ -118,7 +118,7 @@ static const int allowed[NR_OPS][12] = {
 	[OP_UPD_FILE] = { EBADF, EINVAL, ENXIO, EOVERFLOW },
 	[OP_MAP] = { EINVAL, EFAULT, ENXIO, EBADF, ENOTBLK, EOPNOTSUPP, ENODEV,
 		     ENOSPC, EDQUOT, ENOMEM },
-	[OP_UNMAP] = { EINVAL, EFAULT, ENXIO, EBADF, ENOMEM },
+	[OP_UNMAP] = { EINVAL, EFAULT, ENXIO, EBADF },
 	/* opcodes stock 6.1 does not know, up to ours: what a newer liburing asks */
 	[OP_OTHER] = { EINVAL },
 	[OP_IO] = { EFAULT, EINVAL, EBADF, ECANCELED },

@@ -1254,9 +1254,9 @@ static int cmd_bounds(void)
 	teardown(&s2);
 
 	/*
-	 * An explicit unmap keeps auto mode off the buffer, also before its
-	 * first IO; an explicit map, or registering the buffer again, ends it.
-	 * Fresh buffers first: the unmaps above opted these out already.
+	 * An explicit unmap keeps auto mode off a buffer it mapped; an
+	 * explicit map, or registering the buffer again, ends it. Fresh
+	 * buffers first: the unmaps above opted these out already.
 	 */
 	if (write_sysfs("queue/dma_premap", "auto")) {
 		fail("auto-mode", "cannot write queue/dma_premap");
@@ -1266,35 +1266,36 @@ static int cmd_bounds(void)
 	reregister(&s);
 	m0 = counter("maps");
 	p0 = counter("premapped_ios");
-	expect("opt-out-before-io",
+	/* never mapped: nothing to opt out of, auto mode maps it */
+	expect("unmap-never-mapped",
+	       map_bufs(&s.ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 0, 2), 0);
+	expect("auto-io", fixed_io(&s.ring, 0, s.buf[0], 4096, 0, 0), 4096);
+	expect("auto-maps", (int)(counter("maps") - m0), 1);
+	expect("auto-premapped", (int)(counter("premapped_ios") - p0), 1);
+	expect("opt-out",
 	       map_bufs(&s.ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 0, 1), 0);
 	expect("opt-out-io", fixed_io(&s.ring, 0, s.buf[0], 4096, 0, 0), 4096);
 	expect("opt-out-io-again",
 	       fixed_io(&s.ring, 0, s.buf[0], 4096, 4096, 0), 4096);
-	expect("opt-out-no-map", (int)(counter("maps") - m0), 0);
+	expect("opt-out-no-map", (int)(counter("maps") - m0), 1);
 	expect("opt-out-not-premapped",
-	       (int)(counter("premapped_ios") - p0), 0);
-	/* the other buffer is mapped by auto mode, then opted out */
-	expect("auto-io", fixed_io(&s.ring, 0, s.buf[1], 4096, 0, 1), 4096);
-	expect("auto-maps", (int)(counter("maps") - m0), 1);
-	expect("auto-premapped", (int)(counter("premapped_ios") - p0), 1);
-	expect("opt-out-after-auto",
-	       map_bufs(&s.ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 1, 2), 0);
-	expect("opt-out-after-auto-io",
-	       fixed_io(&s.ring, 0, s.buf[1], 4096, 0, 1), 4096);
-	expect("opt-out-after-auto-no-map", (int)(counter("maps") - m0), 1);
-	expect("opt-out-after-auto-not-premapped",
 	       (int)(counter("premapped_ios") - p0), 1);
+	/* the other buffer still follows auto mode */
+	expect("auto-other-io", fixed_io(&s.ring, 0, s.buf[1], 4096, 0, 1),
+	       4096);
+	expect("auto-other-maps", (int)(counter("maps") - m0), 2);
 	/* an explicit map takes a buffer back */
 	expect("opt-in-map",
 	       map_bufs(&s.ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1), 0);
 	expect("opt-in-io", fixed_io(&s.ring, 0, s.buf[0], 4096, 0, 0), 4096);
-	expect("opt-in-premapped", (int)(counter("premapped_ios") - p0), 2);
+	expect("opt-in-premapped", (int)(counter("premapped_ios") - p0), 3);
+	expect("opt-out-again",
+	       map_bufs(&s.ring, IORING_REGISTER_UNMAP_BUFFERS, 0, 0, 1), 0);
 	/* so does registering it again */
 	reregister(&s);
 	m0 = counter("maps");
 	expect("reregistered-io",
-	       fixed_io(&s.ring, 0, s.buf[1], 4096, 0, 1), 4096);
+	       fixed_io(&s.ring, 0, s.buf[0], 4096, 0, 0), 4096);
 	expect("reregistered-auto-maps", (int)(counter("maps") - m0), 1);
 	write_sysfs("queue/dma_premap", "on");
 	teardown(&s);

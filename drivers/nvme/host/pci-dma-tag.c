@@ -119,7 +119,9 @@ static const unsigned int nvme_dt_shift[NVME_DT_LAYOUTS] = {
  * maintenance: a coherent device, trusted (dma-iommu bounces for untrusted
  * ones), and either dma-direct without forced bouncing (each page is checked
  * for dma_need_sync() as it is mapped) or dma-iommu, recognised by the DMA
- * domain it uses. Any other dma_map_ops (Xen's swiotlb, say) may bounce.
+ * domain it uses (the only dma_map_ops that x86 and arm64 install for a
+ * device in a DMA domain). Any other dma_map_ops (Xen's swiotlb, say) may
+ * bounce.
  */
 static bool nvme_dt_device_refused(struct device *dev)
 {
@@ -237,6 +239,10 @@ static int nvme_dt_alloc_lists(struct device *dev, struct nvme_dma_map *m)
 
 			if (!list)
 				return -ENOMEM;
+			/*
+			 * Filled afterwards, then synced: nothing to sync for
+			 * the CPU on the coherent devices accepted here.
+			 */
 			a = dma_map_single(dev, list, m->list_size,
 					   DMA_TO_DEVICE);
 			if (dma_mapping_error(dev, a)) {
@@ -246,6 +252,9 @@ static int nvme_dt_alloc_lists(struct device *dev, struct nvme_dma_map *m)
 			m->list[l][i] = list;
 			m->list_dma[l][i] = a;
 			m->lists_ready[l]++;
+			/* beyond the DMA mask, dma-direct bounces it */
+			if (!get_dma_ops(dev) && dma_need_sync(dev, a))
+				return -EOPNOTSUPP;
 		}
 	}
 	return 0;
@@ -321,7 +330,9 @@ static void nvme_dt_build_sgl(struct device *dev, struct nvme_dma_map *m)
 	struct nvme_sgl_desc *sgl;
 	unsigned int q;
 
-	sgl = kmalloc(size, BLK_DMA_TAG_GFP);
+	/* optional: no hard work for a large array */
+	sgl = kmalloc(size, (BLK_DMA_TAG_GFP & ~__GFP_RETRY_MAYFAIL) |
+		      __GFP_NORETRY);
 	if (!sgl)
 		return;
 	for (q = 0; q < m->nr_pages; q++) {
@@ -332,6 +343,12 @@ static void nvme_dt_build_sgl(struct device *dev, struct nvme_dma_map *m)
 	}
 	m->sgl_dma = dma_map_single(dev, sgl, size, DMA_TO_DEVICE);
 	if (dma_mapping_error(dev, m->sgl_dma)) {
+		kfree(sgl);
+		return;
+	}
+	/* beyond the DMA mask, dma-direct bounced it: go without */
+	if (!get_dma_ops(dev) && dma_need_sync(dev, m->sgl_dma)) {
+		dma_unmap_single(dev, m->sgl_dma, size, DMA_TO_DEVICE);
 		kfree(sgl);
 		return;
 	}

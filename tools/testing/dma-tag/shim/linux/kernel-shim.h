@@ -31,6 +31,7 @@ typedef unsigned short umode_t;
 #define __GFP_ACCOUNT 2u
 #define __GFP_RETRY_MAYFAIL 4u
 #define __GFP_NOWARN 8u
+#define __GFP_NORETRY 16u
 #define GFP_KERNEL_ACCOUNT (GFP_KERNEL | __GFP_ACCOUNT)
 #define EXPORT_SYMBOL_GPL(sym)
 #define __packed __attribute__((packed))
