@@ -385,6 +385,8 @@ int io_register_map_buffers(struct io_ring_ctx *ctx, void __user *arg,
 	for (i = mb.buf_start; i < mb.buf_end; i++) {
 		struct io_mapped_ubuf *imu;
 
+		/* up to 16384 buffers, each a map on every member */
+		cond_resched();
 		imu = ctx->user_bufs[array_index_nospec(i, ctx->nr_user_bufs)];
 
 		if (imu == ctx->dummy_ubuf) {

@@ -287,6 +287,9 @@ static int nvme_dt_map_pages(struct device *dev, const struct blk_dma_tag *tag,
 			else
 				m->addr[m->nr_mapped] = a;
 			m->nr_mapped++;
+			/* a GiB is 262144 pages, each an IOVA and a flush */
+			if (!(m->nr_mapped % 1024))
+				cond_resched();
 			/* direct mapping: a bounced page needs syncs */
 			if (!get_dma_ops(dev) && dma_need_sync(dev, a))
 				return -EOPNOTSUPP;
