@@ -14,13 +14,13 @@
 #include <linux/export.h>
 #include <linux/llist.h>
 #include <linux/lockdep.h>
+#include <linux/maple_tree.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/spinlock.h>
 #include <linux/sysfs.h>
 #include <linux/workqueue.h>
@@ -30,8 +30,8 @@
  *
  * blk_dma_tag_map() asks the driver of a disk (block_device_operations
  * ->dma_tag_ops) to map a buffer once; blk_dma_tag_unmap() undoes it. The
- * disk keeps its live tags in a list (for removal) and, for the submit path,
- * in an array sorted by the address of their bvec arrays, published with RCU.
+ * disk keeps its tags in a list (for removal) and, for the submit path, in a
+ * maple tree of the address ranges of their bvec arrays, in RCU mode.
  * Direct IO on a bvec iterator (an io_uring fixed buffer) finds its buffer's
  * tag there in blk_dma_tag_attach(): no interface between io_uring and the
  * block device has to carry it.
@@ -54,27 +54,19 @@ struct blk_dma_tag_stats {
 	u64 fallback;
 };
 
-/* the tags of a disk, sorted by bvec array, for the submit path */
-struct blk_dma_tag_index {
-	struct rcu_head rcu;
-	unsigned int nr;
-	struct blk_dma_tag *tags[];
-};
-
 /**
  * struct blk_dma_tag_disk - premapping state of a disk
  * @lock: serialises map, the drivers' unmap, revocation, membership changes
  *	and @index updates; protects @tags
- * @stop_lock: protects the tags' @stopped flags, @nr_tags, @index_stale and
- *	the counters: stopping a tag never waits for @lock, which a mapping may
- *	hold for long
+ * @stop_lock: protects the tags' @stopped flags and the counters: stopping a
+ *	tag never waits for @lock, which a mapping may hold for long
  * @ref: one for the disk, one per tag not yet freed
  * @disk: the disk
  * @remap_work: blk_dma_tag_members_joined() in the background
  * @tags: tags not yet retired: live ones and stopped ones
- * @nr_tags: live tags in @tags
- * @index: the live tags sorted for lookup, or NULL when there are none
- * @index_stale: @index may still name tags that were stopped
+ * @index: the tags not yet finished, by the address range of their bvec
+ *	arrays; tags of one range (a buffer premapped for the disk and as a
+ *	member of a stack over it) are chained from the one stored
  * @mode: enum blk_dma_premap
  * @dead: del_gendisk() has run: no new tags
  * @mapped_bytes: bytes mapped by live tags (not those being retired)
@@ -91,9 +83,7 @@ struct blk_dma_tag_disk {
 	struct gendisk *disk;
 	struct work_struct remap_work;
 	struct list_head tags;
-	unsigned int nr_tags;
-	struct blk_dma_tag_index __rcu *index;
-	bool index_stale;
+	struct maple_tree index;
 	int mode;
 	bool dead;
 	u64 mapped_bytes;
@@ -133,74 +123,83 @@ static void blk_dma_tag_disk_put(struct blk_dma_tag_disk *dt);
 /* default bound on the bytes premapped per device (sysfs: max_mapped_bytes) */
 #define BLK_DMA_TAG_DEFAULT_MAX_BYTES	BIT_ULL(32)
 
-static int blk_dma_tag_cmp(const void *a, const void *b)
+/* the first and last byte of the bvec array of @tag, the keys of @dt->index */
+static unsigned long blk_dma_tag_first(const struct blk_dma_tag *tag)
 {
-	const struct blk_dma_tag *x = *(struct blk_dma_tag * const *)a;
-	const struct blk_dma_tag *y = *(struct blk_dma_tag * const *)b;
+	return (unsigned long)tag->bvec;
+}
 
-	if (x->bvec == y->bvec)
-		return 0;
-	return x->bvec < y->bvec ? -1 : 1;
+static unsigned long blk_dma_tag_last(const struct blk_dma_tag *tag)
+{
+	return (unsigned long)(tag->bvec + tag->nr_bvecs) - 1;
+}
+
+/* the tag chained behind @tag in @dt->index; @dt->lock held */
+static struct blk_dma_tag *blk_dma_tag_index_next(struct blk_dma_tag_disk *dt,
+						  struct blk_dma_tag *tag)
+{
+	return rcu_dereference_protected(tag->index_next,
+					 lockdep_is_held(&dt->lock));
 }
 
 /*
- * Publish a new lookup array of the live tags; @dt->lock held. Without
- * memory for it, publish none: lookups find nothing (IO is mapped per IO)
- * until the next change. A stopped tag may stay in the array until the next
- * rebuild (@dt->index_stale); it is freed only a grace period after that.
- * Tags may be stopped meanwhile (that only takes @dt->stop_lock): @nr_tags
- * grows only under @dt->lock, so the array is large enough, and a stop after
- * the snapshot below marks the new array stale again.
+ * Make @tag findable by blk_dma_tag_attach(); @dt->lock held. A range that
+ * is indexed already (the same buffer mapped for the disk by its owner and
+ * as a member of a stack) gets @tag chained behind the tag stored, which
+ * allocates nothing; a range overlapping another in part is refused.
  */
-static int blk_dma_tag_reindex(struct blk_dma_tag_disk *dt)
+static int blk_dma_tag_index(struct blk_dma_tag_disk *dt,
+			     struct blk_dma_tag *tag)
 {
-	struct blk_dma_tag_index *new = NULL, *old;
-	struct blk_dma_tag *tag;
-	unsigned int i = 0, nr;
-	int ret = 0;
+	unsigned long first = blk_dma_tag_first(tag);
+	unsigned long last = blk_dma_tag_last(tag);
+	struct blk_dma_tag *head, *next;
+	int ret;
 
 	lockdep_assert_held(&dt->lock);
-	spin_lock(&dt->stop_lock);
-	WRITE_ONCE(dt->index_stale, false);
-	nr = dt->nr_tags;
-	spin_unlock(&dt->stop_lock);
-	if (nr) {
-		new = kvmalloc(struct_size(new, tags, nr), GFP_KERNEL);
-		if (new) {
-			list_for_each_entry(tag, &dt->tags, node)
-				if (!READ_ONCE(tag->stopped) && i < nr)
-					new->tags[i++] = tag;
-			new->nr = i;
-			sort(new->tags, new->nr, sizeof(new->tags[0]),
-			     blk_dma_tag_cmp, NULL);
-		} else {
-			ret = -ENOMEM;
-		}
-	}
-	old = rcu_replace_pointer(dt->index, new, lockdep_is_held(&dt->lock));
-	if (old)
-		kvfree_rcu(old, rcu);
-	return ret;
+	ret = mtree_insert_range(&dt->index, first, last, tag, BLK_DMA_TAG_GFP);
+	if (ret != -EEXIST)
+		return ret;
+	head = mtree_load(&dt->index, first);
+	if (!head || blk_dma_tag_first(head) != first ||
+	    blk_dma_tag_last(head) != last)
+		return -EBUSY;
+	next = blk_dma_tag_index_next(dt, head);
+	RCU_INIT_POINTER(tag->index_next, next);
+	rcu_assign_pointer(head->index_next, tag);
+	return 0;
 }
 
-/* the tag whose bvec array holds @bv, under rcu_read_lock() */
-static struct blk_dma_tag *blk_dma_tag_find(struct blk_dma_tag_index *index,
-					    const struct bio_vec *bv)
+/*
+ * Take @tag out of @dt->index; @dt->lock held. Lookups may still see it
+ * until a grace period has passed. This store reuses the tree's nodes or
+ * allocates one node (a copy, in RCU mode): it must not fail, since the
+ * tag is freed after it.
+ */
+static void blk_dma_tag_unindex(struct blk_dma_tag_disk *dt,
+				struct blk_dma_tag *tag)
 {
-	unsigned int lo = 0, hi = index->nr;
+	unsigned long first = blk_dma_tag_first(tag);
+	struct blk_dma_tag *head, *prev, *next;
+	unsigned int noio;
 
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-		struct blk_dma_tag *tag = index->tags[mid];
-
-		if (bv < tag->bvec)
-			hi = mid;
-		else if (bv >= tag->bvec + tag->nr_bvecs)
-			lo = mid + 1;
-		else
-			return tag;
+	lockdep_assert_held(&dt->lock);
+	next = blk_dma_tag_index_next(dt, tag);
+	head = mtree_load(&dt->index, first);
+	if (head == tag) {
+		/* del_gendisk() holds the lock: reclaim must not write to it */
+		noio = memalloc_noio_save();
+		mtree_store_range(&dt->index, first, blk_dma_tag_last(tag), next,
+				  GFP_KERNEL | __GFP_NOFAIL);
+		memalloc_noio_restore(noio);
+		return;
 	}
-	return NULL;
+	for (prev = head; prev; prev = blk_dma_tag_index_next(dt, prev)) {
+		if (rcu_access_pointer(prev->index_next) == tag) {
+			rcu_assign_pointer(prev->index_next, next);
+			return;
+		}
+	}
 }
 
 /**
@@ -218,20 +217,18 @@ static struct blk_dma_tag *blk_dma_tag_find(struct blk_dma_tag_index *index,
 struct blk_dma_tag *blk_dma_tag_attach(struct bio *bio)
 {
 	struct blk_dma_tag_disk *dt = bio->bi_bdev->bd_disk->dma_tag;
-	struct blk_dma_tag_index *index;
-	struct blk_dma_tag *tag = NULL;
+	struct blk_dma_tag *tag;
 
 	if (!dt || !bio_flagged(bio, BIO_NO_PAGE_REF) ||
-	    !rcu_access_pointer(dt->index))
+	    mtree_empty(&dt->index))
 		return NULL;
 
 	rcu_read_lock();
-	index = rcu_dereference(dt->index);
-	if (index)
-		tag = blk_dma_tag_find(index,
-				       bio->bi_io_vec + bio->bi_iter.bi_idx);
-	if (tag && !percpu_ref_tryget_live(&tag->users))
-		tag = NULL;
+	tag = mtree_load(&dt->index,
+			 (unsigned long)(bio->bi_io_vec + bio->bi_iter.bi_idx));
+	/* a stopped tag fails the tryget; one of its range may not */
+	while (tag && !percpu_ref_tryget_live(&tag->users))
+		tag = rcu_dereference(tag->index_next);
 	rcu_read_unlock();
 	bio->bi_dma_tag = tag;
 	return tag;
@@ -646,7 +643,7 @@ static void blk_dma_tag_disk_put(struct blk_dma_tag_disk *dt)
 {
 	if (!refcount_dec_and_test(&dt->ref))
 		return;
-	kvfree(rcu_dereference_protected(dt->index, true));
+	mtree_destroy(&dt->index);
 	free_percpu(dt->stats);
 	kfree(dt);
 }
@@ -694,10 +691,10 @@ static void blk_dma_tag_users_gone(struct percpu_ref *ref)
 }
 
 /*
- * Stop new IO from taking @tag; its IO drains from then on. The lookup array
- * may still name it until the next rebuild: a lookup that finds it fails to
- * take the killed reference, and the tag is freed only a grace period after
- * that rebuild. Only the first stop of a tag does anything.
+ * Stop new IO from taking @tag; its IO drains from then on. The index names
+ * it until it is finished: a lookup that finds it fails to take the killed
+ * reference, and the tag is freed only a grace period after it left the
+ * index. Only the first stop of a tag does anything.
  */
 static void blk_dma_tag_stop(struct blk_dma_tag_disk *dt,
 			     struct blk_dma_tag *tag)
@@ -706,11 +703,8 @@ static void blk_dma_tag_stop(struct blk_dma_tag_disk *dt,
 
 	spin_lock(&dt->stop_lock);
 	stop = !tag->stopped;
-	if (stop) {
+	if (stop)
 		WRITE_ONCE(tag->stopped, true);
-		dt->nr_tags--;
-		WRITE_ONCE(dt->index_stale, true);
-	}
 	spin_unlock(&dt->stop_lock);
 	if (stop)
 		percpu_ref_kill(&tag->users);
@@ -724,8 +718,8 @@ static void blk_dma_tag_finish(struct blk_dma_tag_disk *dt,
 			       struct blk_dma_tag *tag)
 {
 	lockdep_assert_held(&dt->lock);
+	blk_dma_tag_unindex(dt, tag);
 	list_del_init(&tag->node);
-	percpu_ref_exit(&tag->users);
 	if (tag->kind == BLK_DMA_TAG_COMPOSITE)
 		blk_dma_tag_unmap_members(tag);
 	else
@@ -745,6 +739,8 @@ static void blk_dma_tag_destroy(struct blk_dma_tag *tag)
 	struct blk_dma_tag_disk *dt = tag->dt;
 	struct blk_dma_buf *buf = tag->buf;
 
+	/* lookups that found the tag in the index have tried its ref by now */
+	percpu_ref_exit(&tag->users);
 	blk_dma_tag_free(tag);
 	blk_dma_buf_put(buf);
 	blk_dma_tag_disk_put(dt);
@@ -763,15 +759,13 @@ static void blk_dma_tag_retire_fn(struct work_struct *work)
 		struct blk_dma_tag_disk *dt = tag->dt;
 
 		mutex_lock_nested(&dt->lock, tag->depth);
-		if (READ_ONCE(dt->index_stale))
-			blk_dma_tag_reindex(dt);
 		if (!tag->finished)
 			blk_dma_tag_finish(dt, tag);
 		mutex_unlock(&dt->lock);
 		cond_resched();
 	}
 	memalloc_noio_restore(noio);
-	/* lookups may still hold the arrays replaced above, or by del_gendisk() */
+	/* lookups may still see the tags taken out of the indexes above */
 	synchronize_rcu();
 	llist_for_each_entry_safe(tag, next, list, retire) {
 		blk_dma_tag_destroy(tag);
@@ -900,24 +894,16 @@ static struct blk_dma_tag *__blk_dma_tag_map(struct block_device *bdev,
 	if (ret)
 		goto out_unreserve;
 
-	list_add_tail(&tag->node, &dt->tags);
-	spin_lock(&dt->stop_lock);
-	dt->nr_tags++;
-	spin_unlock(&dt->stop_lock);
-	ret = blk_dma_tag_reindex(dt);
+	ret = blk_dma_tag_index(dt, tag);
 	if (ret) {
-		list_del(&tag->node);
-		spin_lock(&dt->stop_lock);
-		dt->nr_tags--;
-		spin_unlock(&dt->stop_lock);
-		blk_dma_tag_reindex(dt);
-		/* no bio found the tag: the array that named it was never made */
+		/* no bio found the tag: it was never in the index */
 		if (tag->kind == BLK_DMA_TAG_COMPOSITE)
 			blk_dma_tag_unmap_members(tag);
 		else
 			ops->unmap(disk, tag);
 		goto out_unreserve;
 	}
+	list_add_tail(&tag->node, &dt->tags);
 	spin_lock(&dt->stop_lock);
 	dt->maps++;
 	spin_unlock(&dt->stop_lock);
@@ -1006,6 +992,7 @@ int blk_dma_tag_add_disk(struct gendisk *disk)
 	dt->disk = disk;
 	INIT_WORK(&dt->remap_work, blk_dma_tag_remap_fn);
 	INIT_LIST_HEAD(&dt->tags);
+	mt_init_flags(&dt->index, MT_FLAGS_USE_RCU);
 	dt->mode = BLK_DMA_PREMAP_ON;
 	dt->max_mapped_bytes = BLK_DMA_TAG_DEFAULT_MAX_BYTES;
 	disk->dma_tag = dt;
@@ -1039,7 +1026,6 @@ void blk_dma_tag_del_disk(struct gendisk *disk)
 	dt->dead = true;
 	list_for_each_entry(tag, &dt->tags, node)
 		blk_dma_tag_stop(dt, tag);
-	blk_dma_tag_reindex(dt);
 	/* no IO is left on the disk; tags unmapped by their owners included */
 	while ((tag = list_first_entry_or_null(&dt->tags, struct blk_dma_tag,
 					       node))) {

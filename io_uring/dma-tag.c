@@ -73,6 +73,9 @@
  * @imu: the buffer
  * @user: the user its pages are charged to (RLIMIT_MEMLOCK), or NULL
  * @mm: the mm whose pinned_vm counts them, or NULL
+ * @entries: the ring's entries (struct io_dma_tag) of the buffer, one per
+ *	file it was mapped for: the lookups by buffer walk these, not the
+ *	ring's list, so that mapping N buffers costs O(N)
  *
  * References on @user and @mm let the last tag return the charge after the
  * ring has gone.
@@ -82,6 +85,7 @@ struct io_dma_buf {
 	struct io_mapped_ubuf *imu;
 	struct user_struct *user;
 	struct mm_struct *mm;
+	struct list_head entries;
 };
 
 /* per ring; io_uring_premap_max_{buffers,bytes} in sysctl kernel */
@@ -113,8 +117,10 @@ static int __init io_dma_tag_sysctl_init(void)
 }
 late_initcall(io_dma_tag_sysctl_init);
 
+/* a buffer mapped for a file: on the ring's list and on the buffer's */
 struct io_dma_tag {
 	struct list_head node;
+	struct list_head buf_node;
 	struct io_mapped_ubuf *imu;
 	struct file *file;
 	struct blk_dma_tag *tag;
@@ -127,8 +133,10 @@ static struct io_dma_tag *io_dma_tag_find(struct io_ring_ctx *ctx,
 	struct io_dma_tag *e;
 
 	lockdep_assert_held(&ctx->dma_tag_lock);
-	list_for_each_entry(e, &ctx->dma_tags, node)
-		if (e->imu == imu && e->file == file)
+	if (!imu->dma_buf)
+		return NULL;
+	list_for_each_entry(e, &imu->dma_buf->entries, buf_node)
+		if (e->file == file)
 			return e;
 	return NULL;
 }
@@ -165,8 +173,10 @@ static struct blk_dma_tag *io_dma_tag_shared(struct io_ring_ctx *ctx,
 	struct io_dma_tag *e;
 
 	lockdep_assert_held(&ctx->dma_tag_lock);
-	list_for_each_entry(e, &ctx->dma_tags, node)
-		if (e->imu == imu && e->tag && e->tag->disk == disk)
+	if (!imu->dma_buf)
+		return NULL;
+	list_for_each_entry(e, &imu->dma_buf->entries, buf_node)
+		if (e->tag && e->tag->disk == disk)
 			return e->tag;
 	return NULL;
 }
@@ -205,6 +215,7 @@ static void io_dma_tag_free(struct io_ring_ctx *ctx, struct io_dma_tag *e)
 {
 	io_dma_tag_clear(ctx, e);
 	list_del(&e->node);
+	list_del(&e->buf_node);
 	kfree(e);
 }
 
@@ -254,6 +265,7 @@ static int io_dma_tag_map_one(struct io_ring_ctx *ctx,
 		/* the ring's reference, dropped when the buffer goes */
 		blk_dma_buf_init(&d->buf, io_dma_buf_release);
 		d->imu = imu;
+		INIT_LIST_HEAD(&d->entries);
 		if (ctx->user)
 			d->user = get_uid(ctx->user);
 		if (ctx->mm_account) {
@@ -290,6 +302,7 @@ static int io_dma_tag_map_one(struct io_ring_ctx *ctx,
 		e->imu = imu;
 		e->file = file;
 		list_add_tail(&e->node, &ctx->dma_tags);
+		list_add_tail(&e->buf_node, &imu->dma_buf->entries);
 	}
 	e->tag = IS_ERR(tag) ? NULL : tag;
 	WRITE_ONCE(imu->dma_tag_file, file);
@@ -480,16 +493,18 @@ int io_register_unmap_buffers(struct io_ring_ctx *ctx, void __user *arg,
  */
 bool io_dma_tag_drop_buf(struct io_ring_ctx *ctx, struct io_mapped_ubuf *imu)
 {
+	struct io_dma_buf *d;
 	struct io_dma_tag *e, *tmp;
 
 	mutex_lock(&ctx->dma_tag_lock);
-	list_for_each_entry_safe(e, tmp, &ctx->dma_tags, node)
-		if (e->imu == imu)
+	d = imu->dma_buf;
+	if (d)
+		list_for_each_entry_safe(e, tmp, &d->entries, buf_node)
 			io_dma_tag_free(ctx, e);
 	mutex_unlock(&ctx->dma_tag_lock);
-	if (!imu->dma_buf)
+	if (!d)
 		return false;
-	blk_dma_buf_put(&imu->dma_buf->buf);
+	blk_dma_buf_put(&d->buf);
 	return true;
 }
 

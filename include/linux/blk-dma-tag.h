@@ -85,6 +85,8 @@ struct blk_dma_buf {
  * @depth: 0 for a tag made for its owner, n + 1 for a member tag of a tag of
  *	depth n (the lock nesting level of its disk).
  * @node: entry in the device's list of tags not yet retired.
+ * @index_next: the next tag of the same bvec range on the device, in the
+ *	chain that the device's lookup index keeps per range (RCU).
  * @users: one reference per IO that carries the tag, plus the initial one;
  *	unmapping kills it; the tag is retired once it dropped to zero and the
  *	owner released the tag.
@@ -113,6 +115,7 @@ struct blk_dma_tag {
 	struct blk_dma_tag_members __rcu *members;
 	unsigned int depth;
 	struct list_head node;
+	struct blk_dma_tag __rcu *index_next;
 	struct percpu_ref users;
 	struct completion drained;
 	struct llist_node retire;

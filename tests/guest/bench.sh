@@ -106,6 +106,8 @@ measure raw "/dev/$n0" "$n0"
 mapcost raw "/dev/$n0" 1
 memcost raw "/dev/$n0" 1 1024 16384
 memcost raw "/dev/$n0" 1 4 $((64 << 20))
+# many small buffers: the map time of 4,096 (the lookup index, O(N log N))
+memcost raw "/dev/$n0" 1 4096 4096
 fs_bench ext4-file-on-raw ext4 "/dev/$n0" "$n0"
 
 dm_create lin "0 $(sectors "$n0") linear /dev/$n0 0" || failed=1
