@@ -68,7 +68,7 @@ append="console=ttyS0 panic=-1 quiet $(iommu_args "$iommu") dmatag.run=$run dmat
 [ "$run" = kunit ] || append="$append kunit.filter_glob=dmatag-none"
 append="$append $*"
 
-set -- -accel tcg -machine q35 -cpu max -m 2G -smp 2 -no-reboot \
+set -- -accel tcg -machine q35 -cpu max -m "${VM_MEM:-2G}" -smp 2 -no-reboot \
 	-display none -monitor none \
 	-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off \
 	-qmp "unix:$dir/qmp.sock,server=on,wait=off"

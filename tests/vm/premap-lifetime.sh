@@ -20,10 +20,6 @@
 n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2)
 n3=$(nvme_ns_of nv3)
 
-up_cs() {
-	awk '{ printf "%d", $1 * 100 }' /proc/uptime
-}
-
 # the waits a caller can make on the tags: counted by the profiler
 WAIT_FUNCS="synchronize_rcu synchronize_rcu_expedited wait_for_completion"
 waits_on() {

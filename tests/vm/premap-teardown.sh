@@ -18,11 +18,6 @@
 n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2) n3=$(nvme_ns_of nv3)
 [ -n "$n3" ] || say "not enough NVMe disks"
 
-# up_cs: centiseconds since boot
-up_cs() {
-	awk '{ printf "%d", $1 * 100 }' /proc/uptime
-}
-
 # stack_create KIND: the stack KIND with its disk in SK_DISK and its
 # device node in SK_DEV
 stack_create() {

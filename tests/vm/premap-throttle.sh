@@ -13,9 +13,6 @@
 # log checks fail the test on its report. The queued IO fails as with off.
 . /tests/guest/lib.sh
 
-up_cs() {
-	awk '{ printf "%d", $1 * 100 }' /proc/uptime
-}
 proc_gone() { ! kill -0 "$1" 2>/dev/null; }
 mapped() { test "$(dma_tag "$1" mapped_bytes)" -gt 0; }
 disk_gone() { [ ! -e "/sys/block/$1" ]; }
