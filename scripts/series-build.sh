@@ -89,6 +89,29 @@ for p in "$series"/[0-9][0-9][0-9][0-9]-*.patch; do
 	fi
 done
 
+# the two series mailed apart (export-series.sh): the fixes alone on the
+# pristine tree, then the DMA tags on top, give the tree of the whole series
+if [ "$fail" -eq 0 ] && [ -d "$series/fixes" ] && [ -d "$series/dma-tags" ]; then
+	whole=$(git -C "$repo" rev-parse HEAD^{tree})
+	split=$(mktemp -d)
+	git clone -q --no-checkout "$repo" "$split/git" 2>/dev/null
+	git -C "$split/git" checkout -q "v$KERNEL_VERSION" 2>/dev/null
+	bad=
+	for p in "$series"/fixes/[0-9][0-9][0-9][0-9]-*.patch \
+		"$series"/dma-tags/[0-9][0-9][0-9][0-9]-*.patch; do
+		case "$p" in */0000-*) continue ;; esac
+		git -C "$split/git" am -q "$p" >"$log" 2>&1 || { bad=$p; break; }
+	done
+	if [ -n "$bad" ]; then
+		not_ok split-series-apply "${bad#"$series"/}: $(head -n 1 "$log")"
+	elif [ "$(git -C "$split/git" rev-parse HEAD^{tree})" != "$whole" ]; then
+		not_ok split-series-apply "fixes/ + dma-tags/ differ from the whole series"
+	else
+		ok split-series-apply
+	fi
+	rm -rf "$split"
+fi
+
 # sparse on what the series adds (C=2: whether or not they need rebuilding);
 # only its own files count
 if [ "$fail" -eq 0 ]; then
