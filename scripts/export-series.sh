@@ -63,6 +63,8 @@ emit() {
 	mkdir -p "$dir"
 	lines "$list" >"$scratch/lines"
 	total=$(wc -l <"$scratch/lines")
+	# no such patch: no series (and no cover letter for nothing)
+	[ "$total" -gt 0 ] || { rmdir "$dir"; return 0; }
 	while read -r patch files; do
 		n=$((n + 1))
 		src=$DMATAG_ROOT/patches/$patch

@@ -44,7 +44,10 @@ git -C "$R" init -q
 
 DMATAG_ROOT=$R bash "$top/scripts/sync-tree.sh" "$P" "$S" >/dev/null 2>&1
 t_check export-runs eval 'DMATAG_ROOT=$R bash "$top/scripts/export-series.sh" "$tmp/out" 2>/dev/null'
-t_same export-two-mails "2" "$(ls "$tmp/out" | wc -l)"
+t_same export-two-mails "2" "$(ls "$tmp/out"/*.patch | wc -l)"
+# neither mail has a Fixes: tag: both are the feature's, none a fix's
+t_same export-split-feature "2" "$(ls "$tmp/out/dma-tags"/*.patch | wc -l)"
+t_check export-split-no-fixes test ! -e "$tmp/out/fixes"
 
 cp -a "$P" "$G"
 git -C "$G" init -q

@@ -112,8 +112,8 @@ mutant member-unmap-calls-driver tag-core-test '^not ok - member-tag-retired-aft
 
 # a lookup takes a stopped tag the stale index still names
 mutant attach-takes-stopped-tag tag-core-test '^not ok - unmapped-tag-not-found' \
-	$core '	if (tag && !percpu_ref_tryget_live(&tag->users))
-		tag = NULL;' \
+	$core '	while (tag && !percpu_ref_tryget_live(&tag->users))
+		tag = rcu_dereference(tag->index_next);' \
 	'	if (tag)
 		__atomic_fetch_add(&tag->users.count, 1, __ATOMIC_ACQ_REL);'
 
@@ -297,14 +297,22 @@ leaf_noio_args() {
 }
 tries=3 leaf_noio_args leaf-map-may-do-io stress-asan 'may do IO under .* tag lock while S is suspended'
 leaf_noio_args leaf-map-may-do-io-model tag-core-test '^not ok - allocations-under-tag-locks-do-no-io'
+# (the erase from the lookup tree has a scope of its own, for del_gendisk():
+# both go, and then that scope alone)
+worker_scope='	noio = memalloc_noio_save();
+	llist_for_each_entry(tag, list, retire) {'
+no_worker_scope='	noio = 0;
+	llist_for_each_entry(tag, list, retire) {'
+unindex_scope='		noio = memalloc_noio_save();
+		mtree_store_range('
+no_unindex_scope='		noio = 0;
+		mtree_store_range('
 tries=3 mutant worker-may-do-io stress-asan 'may do IO under .* tag lock while S is suspended \(retire worker\)' \
-	$core '	noio = memalloc_noio_save();
-	llist_for_each_entry(tag, list, retire) {' '	noio = 0;
-	llist_for_each_entry(tag, list, retire) {'
+	$core "$worker_scope" "$no_worker_scope" $core "$unindex_scope" "$no_unindex_scope"
 mutant worker-may-do-io-model tag-core-test '^not ok - allocations-under-tag-locks-do-no-io' \
-	$core '	noio = memalloc_noio_save();
-	llist_for_each_entry(tag, list, retire) {' '	noio = 0;
-	llist_for_each_entry(tag, list, retire) {'
+	$core "$worker_scope" "$no_worker_scope" $core "$unindex_scope" "$no_unindex_scope"
+mutant unindex-may-do-io tag-core-test '^not ok - allocations-under-tag-locks-do-no-io' \
+	$core "$unindex_scope" "$no_unindex_scope"
 # ... and an error path that leaves the scope open
 mutant map-error-leaves-noio tag-core-test '^not ok - composite-map-errors-restore-noio' \
 	$core 'out_unlock:
@@ -319,7 +327,7 @@ mutant gp-per-tag stress-asan '^not ok - batched-retirement-grace-periods' \
 		mutex_unlock(&dt->lock);
 		synchronize_rcu();'
 mutant gp-none stress-asan '^not ok - batched-retirement-grace-periods' \
-	$core '	/* lookups may still hold the arrays replaced above, or by del_gendisk() */
+	$core '	/* lookups may still see the tags taken out of the indexes above */
 	synchronize_rcu();' ''
 
 # the retirement runs in the release callback: atomic context
@@ -327,8 +335,10 @@ mutant retire-in-atomic-context stress-asan 'sleeping function called from atomi
 	$core '		queue_work(system_unbound_wq, &blk_dma_tag_retire_work);' \
 	'		blk_dma_tag_retire_fn(&blk_dma_tag_retire_work);'
 
-# the stop marks the index stale with a plain store the worker reads racily
-tries=3 mutant index-stale-plain-store stress-tsan 'data race' \
-	$core '		WRITE_ONCE(dt->index_stale, true);' '		dt->index_stale = true;'
+# a retired tag left in the lookup tree: lookups find it freed
+tries=3 mutant tag-left-in-index stress-asan 'heap-use-after-free' \
+	$core '	blk_dma_tag_unindex(dt, tag);
+	list_del_init(&tag->node);' '	(void)blk_dma_tag_unindex;
+	list_del_init(&tag->node);'
 
 exit $rc
