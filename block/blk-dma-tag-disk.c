@@ -172,9 +172,10 @@ static int blk_dma_tag_index(struct blk_dma_tag_disk *dt,
 
 /*
  * Take @tag out of @dt->index; @dt->lock held. Lookups may still see it
- * until a grace period has passed. This store reuses the tree's nodes or
- * allocates one node (a copy, in RCU mode): it must not fail, since the
- * tag is freed after it.
+ * until a grace period has passed. Replacing the stored tag by the next of
+ * its range allocates nothing; erasing a range may allocate nodes (copies,
+ * in RCU mode, and a rebalance): it must not fail, since the tag is freed
+ * after it.
  */
 static void blk_dma_tag_unindex(struct blk_dma_tag_disk *dt,
 				struct blk_dma_tag *tag)
@@ -189,8 +190,9 @@ static void blk_dma_tag_unindex(struct blk_dma_tag_disk *dt,
 	if (head == tag) {
 		/* del_gendisk() holds the lock: reclaim must not write to it */
 		noio = memalloc_noio_save();
-		mtree_store_range(&dt->index, first, blk_dma_tag_last(tag), next,
-				  GFP_KERNEL | __GFP_NOFAIL);
+		WARN_ON_ONCE(mtree_store_range(&dt->index, first,
+					       blk_dma_tag_last(tag), next,
+					       GFP_KERNEL | __GFP_NOFAIL));
 		memalloc_noio_restore(noio);
 		return;
 	}
@@ -200,6 +202,8 @@ static void blk_dma_tag_unindex(struct blk_dma_tag_disk *dt,
 			return;
 		}
 	}
+	/* every tag is indexed from its map to its finish */
+	WARN_ON_ONCE(1);
 }
 
 /**
@@ -219,8 +223,10 @@ struct blk_dma_tag *blk_dma_tag_attach(struct bio *bio)
 	struct blk_dma_tag_disk *dt = bio->bi_bdev->bd_disk->dma_tag;
 	struct blk_dma_tag *tag;
 
-	if (!dt || !bio_flagged(bio, BIO_NO_PAGE_REF) ||
-	    mtree_empty(&dt->index))
+	if (!dt || !bio_flagged(bio, BIO_NO_PAGE_REF))
+		return NULL;
+	/* a racy peek: a tag mapped meanwhile is missed by this IO only */
+	if (data_race(mtree_empty(&dt->index)))
 		return NULL;
 
 	rcu_read_lock();
@@ -615,17 +621,17 @@ EXPORT_SYMBOL_GPL(blk_dma_tag_members_joined);
  *    that owns a member tag) stops the tag: it is marked stopped under the
  *    disk's stop_lock (a spinlock: a stop never waits for a mapping, a
  *    driver's unmap or a removal) and its IO reference is killed, so no new
- *    IO takes it. The lookup array is rebuilt later, once for all the tags
- *    stopped meanwhile.
+ *    IO takes it. It stays in the disk's lookup tree, where a lookup fails
+ *    to take its killed reference.
  * 2. The kill completes a grace period later. The last IO reference and
  *    the owner's release each set a bit; the second queues the tag on a
  *    lock-free list and schedules the retire worker.
- * 3. The worker takes every tag queued so far: per disk it rebuilds the
- *    lookup array if a stopped tag may still be in it, and has the driver
- *    undo each mapping (a composite tag stops its member tags, which come
- *    back through step 2). Then it waits one grace period for lookups that
- *    may still see the old arrays, and frees the tags, dropping their hold
- *    on the owner's buffer and on the disk's premapping state.
+ * 3. The worker takes every tag queued so far: it erases each from its
+ *    disk's lookup tree and has the driver undo the mapping (a composite
+ *    tag stops its member tags, which come back through step 2). Then it
+ *    waits one grace period for lookups that may still see the tags, and
+ *    frees them, dropping their hold on the owner's buffer and on the
+ *    disk's premapping state.
  *
  * So a ring exit, an unregister of a thousand buffers, a member removal in
  * md's thread or a table swap inside a dm suspend stop tags and return,
@@ -643,6 +649,8 @@ static void blk_dma_tag_disk_put(struct blk_dma_tag_disk *dt)
 {
 	if (!refcount_dec_and_test(&dt->ref))
 		return;
+	/* the last tag of the disk was finished, and left the index */
+	WARN_ON_ONCE(!mtree_empty(&dt->index));
 	mtree_destroy(&dt->index);
 	free_percpu(dt->stats);
 	kfree(dt);
@@ -818,7 +826,9 @@ void blk_dma_tag_flush(void)
  * Return: the tag, or an ERR_PTR(): -EOPNOTSUPP when the disk has no
  * premapping or it is switched off, or its driver refused the buffer;
  * -ENODEV when the disk is being removed; -ENOSPC beyond max_mapped_bytes;
- * -EINVAL for an empty buffer; -ENOMEM.
+ * -EINVAL for an empty buffer; -EBUSY when @bvec overlaps the bvec array of
+ * another tag of the disk in part (the arrays of the tags of a disk must be
+ * the same or disjoint); -ENOMEM.
  */
 struct blk_dma_tag *blk_dma_tag_map(struct block_device *bdev,
 				    const struct bio_vec *bvec,

@@ -304,9 +304,9 @@ worker_scope='	noio = memalloc_noio_save();
 no_worker_scope='	noio = 0;
 	llist_for_each_entry(tag, list, retire) {'
 unindex_scope='		noio = memalloc_noio_save();
-		mtree_store_range('
+		WARN_ON_ONCE(mtree_store_range('
 no_unindex_scope='		noio = 0;
-		mtree_store_range('
+		WARN_ON_ONCE(mtree_store_range('
 tries=3 mutant worker-may-do-io stress-asan 'may do IO under .* tag lock while S is suspended \(retire worker\)' \
 	$core "$worker_scope" "$no_worker_scope" $core "$unindex_scope" "$no_unindex_scope"
 mutant worker-may-do-io-model tag-core-test '^not ok - allocations-under-tag-locks-do-no-io' \
@@ -334,6 +334,11 @@ mutant gp-none stress-asan '^not ok - batched-retirement-grace-periods' \
 mutant retire-in-atomic-context stress-asan 'sleeping function called from atomic context' \
 	$core '		queue_work(system_unbound_wq, &blk_dma_tag_retire_work);' \
 	'		blk_dma_tag_retire_fn(&blk_dma_tag_retire_work);'
+
+# the stored tag of a range erased with the ones chained behind it
+mutant chain-erased-with-head tag-core-test '^not ok - same-range-chain-finds-a-live-tag|WARN_ON_ONCE\(1\)' \
+	$core '					       blk_dma_tag_last(tag), next,' \
+	'					       blk_dma_tag_last(tag), NULL,'
 
 # a retired tag left in the lookup tree: lookups find it freed
 tries=3 mutant tag-left-in-index stress-asan 'heap-use-after-free' \

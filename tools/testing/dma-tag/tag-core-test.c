@@ -427,6 +427,74 @@ static char why[512];
 #define WHY(...) (snprintf(why, sizeof(why), __VA_ARGS__), why)
 
 /*
+ * Tags of one bvec range on one disk (the owner's and a stack member's) are
+ * chained in the disk's lookup tree: with the tag stored there unmapped,
+ * and then retired, and with one behind it retired, a lookup finds a live
+ * one; with all gone, none. A range that overlaps another in part is
+ * refused, and the disk's index is empty at the end (the disk state's free
+ * warns otherwise).
+ */
+static void attach_one(struct fdisk *d, struct obuf *o,
+		       struct blk_dma_tag **got)
+{
+	struct bio bio = obio(d, o);
+
+	*got = blk_dma_tag_attach(&bio);
+	blk_dma_tag_put(*got);
+}
+
+static void test_same_range_chain(void)
+{
+	struct fdisk a;
+	struct obuf o;
+	struct blk_dma_tag *t1, *t2, *t3, *part, *g1, *g2, *g3, *g4;
+
+	fdisk_leaf(&a);
+	obuf_init(&o);
+	t1 = blk_dma_tag_map(&a.bdev, o.bv, 4, &o.dma_buf);
+	t2 = blk_dma_tag_map(&a.bdev, o.bv, 4, &o.dma_buf);
+	t3 = blk_dma_tag_map(&a.bdev, o.bv, 4, &o.dma_buf);
+	part = blk_dma_tag_map(&a.bdev, o.bv + 1, 2, &o.dma_buf);
+	verdict("same-range-chained-partial-refused",
+		!IS_ERR(t1) && !IS_ERR(t2) && !IS_ERR(t3) &&
+		PTR_ERR(part) == -EBUSY,
+		WHY("maps %ld %ld %ld, partial %ld", IS_ERR(t1) ? PTR_ERR(t1) : 0,
+		    IS_ERR(t2) ? PTR_ERR(t2) : 0, IS_ERR(t3) ? PTR_ERR(t3) : 0,
+		    IS_ERR(part) ? PTR_ERR(part) : 0));
+	if (IS_ERR(t1) || IS_ERR(t2) || IS_ERR(t3)) {
+		owner_put(&o);
+		blk_dma_tag_flush();
+		fdisk_remove(&a);
+		return;
+	}
+	if (!IS_ERR(part))
+		blk_dma_tag_unmap(part);
+	blk_dma_tag_unmap(t1);		/* the one stored: stopped, still there */
+	attach_one(&a, &o, &g1);
+	blk_dma_tag_flush();		/* retired: t3 stored in its place */
+	attach_one(&a, &o, &g2);
+	blk_dma_tag_unmap(t2);		/* the one behind it */
+	blk_dma_tag_flush();
+	attach_one(&a, &o, &g3);
+	blk_dma_tag_unmap(t3);
+	blk_dma_tag_flush();
+	attach_one(&a, &o, &g4);
+	verdict("same-range-chain-finds-a-live-tag",
+		(g1 == t2 || g1 == t3) && (g2 == t2 || g2 == t3) && g3 == t3 &&
+		!g4,
+		WHY("found %s, %s, %s, %s", g1 ? "a tag" : "none",
+		    g2 ? "a tag" : "none", g3 == t3 ? "t3" : "other",
+		    g4 ? "a tag" : "none"));
+	owner_put(&o);
+	blk_dma_tag_flush();
+	verdict("same-range-chain-released",
+		o.released == 1 && a.maps == a.unmaps && !o.why[0],
+		WHY("releases %d, %d maps, %d unmaps; %s", o.released, a.maps,
+		    a.unmaps, o.why));
+	fdisk_remove(&a);
+}
+
+/*
  * Unmapping with an IO in flight returns at once (a wait would hang the
  * test: one thread) and waits for no grace period; neither the driver unmap
  * nor the release happens before the IO completes, flush or not, and both
@@ -896,6 +964,7 @@ int main(int argc, char **argv)
 	CASE(test_members_left);
 	CASE(test_composite_map_errors);
 	CASE(test_unmap_context);
+	CASE(test_same_range_chain);
 	CASE(test_members_joined);
 	blk_dma_tag_flush();
 	verdict("allocations-under-tag-locks-do-no-io", !noio_violations,
