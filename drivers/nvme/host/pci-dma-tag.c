@@ -10,6 +10,7 @@
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/iommu.h>
+#include <linux/maple_tree.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -55,7 +56,8 @@
 
 /**
  * struct nvme_dma_map - the mapping of a leaf tag on nvme-pci
- * @node: entry in nvme_dt_maps
+ * @next: the next mapping of the same bvec array (another device, or
+ *	another length) in nvme_dt_maps
  * @dev: the DMA device it is mapped for
  * @bvec: the buffer it maps (the tags' bvec array)
  * @nr_bvecs: entries in @bvec
@@ -76,7 +78,7 @@
  * @sgl_dma: DMA address of @sgl
  */
 struct nvme_dma_map {
-	struct list_head node;
+	struct nvme_dma_map *next;
 	struct device *dev;
 	const struct bio_vec *bvec;
 	unsigned int nr_bvecs;
@@ -99,14 +101,17 @@ struct nvme_dma_map {
 
 /*
  * Mappings live per (DMA device, buffer): tags of several namespaces of one
- * controller for one buffer share one. Few entries; taken at map and unmap.
- * The bvec array's address is a safe key although tags are retired after
- * their owner let go: every tag holds the owner's buffer (struct
- * blk_dma_buf) until it is freed, after its unmap here, so the array cannot
- * be freed and its address reused for another buffer while a mapping of it
- * is listed.
+ * controller for one buffer share one. They are found by the address of the
+ * bvec array, in a maple tree whose entry is the first of the mappings of
+ * that array (one per device it is mapped for, chained by @next): a map or
+ * an unmap costs O(log N) in the number of buffers mapped, not a walk of
+ * them all. The bvec array's address is a safe key although tags are
+ * retired after their owner let go: every tag holds the owner's buffer
+ * (struct blk_dma_buf) until it is freed, after its unmap here, so the array
+ * cannot be freed and its address reused for another buffer while a mapping
+ * of it is listed. Taken at map and unmap only, under nvme_dt_maps_lock.
  */
-static LIST_HEAD(nvme_dt_maps);
+static DEFINE_MTREE(nvme_dt_maps);
 static DEFINE_MUTEX(nvme_dt_maps_lock);
 
 /* slot shift of each layout */
@@ -391,9 +396,9 @@ int nvme_pci_dma_tag_map(struct device *dev, struct blk_dma_tag *tag,
 		return ret;
 
 	mutex_lock(&nvme_dt_maps_lock);
-	list_for_each_entry(m, &nvme_dt_maps, node) {
-		if (m->dev == dev && m->bvec == tag->bvec &&
-		    m->nr_bvecs == tag->nr_bvecs) {
+	for (m = mtree_load(&nvme_dt_maps, (unsigned long)tag->bvec); m;
+	     m = m->next) {
+		if (m->dev == dev && m->nr_bvecs == tag->nr_bvecs) {
 			m->users++;
 			tag->priv = m;
 			goto out_unlock;
@@ -432,9 +437,42 @@ static int nvme_dt_new_map(struct device *dev, struct blk_dma_tag *tag,
 	/* SGLs only carry IOs of sgl_min bytes or more */
 	if (sgl_min && nr_pages > 1 && (u64)nr_pages * PAGE_SIZE >= sgl_min)
 		nvme_dt_build_sgl(dev, m);
-	list_add(&m->node, &nvme_dt_maps);
+	/* in front of the other mappings of the array */
+	m->next = mtree_load(&nvme_dt_maps, (unsigned long)m->bvec);
+	ret = mtree_store(&nvme_dt_maps, (unsigned long)m->bvec, m,
+			  BLK_DMA_TAG_GFP);
+	if (ret) {
+		nvme_dt_free(dev, m);
+		return ret;
+	}
 	tag->priv = m;
 	return 0;
+}
+
+/*
+ * Take @m out of nvme_dt_maps. Replacing the tree's entry by the next
+ * mapping of the array allocates nothing; erasing it may allocate a node,
+ * and must not fail, since @m is freed next. Without IO: del_gendisk() may
+ * unmap with the disk's tag lock held.
+ */
+static void nvme_dt_forget(struct nvme_dma_map *m)
+{
+	unsigned long key = (unsigned long)m->bvec;
+	struct nvme_dma_map *head = mtree_load(&nvme_dt_maps, key), *prev;
+
+	lockdep_assert_held(&nvme_dt_maps_lock);
+	if (head == m) {
+		WARN_ON_ONCE(mtree_store(&nvme_dt_maps, key, m->next,
+					 GFP_NOIO | __GFP_NOFAIL));
+		return;
+	}
+	for (prev = head; prev; prev = prev->next) {
+		if (prev->next == m) {
+			prev->next = m->next;
+			return;
+		}
+	}
+	WARN_ON_ONCE(1);
 }
 
 /**
@@ -451,7 +489,7 @@ void nvme_pci_dma_tag_unmap(struct device *dev, struct blk_dma_tag *tag)
 		return;
 	mutex_lock(&nvme_dt_maps_lock);
 	if (!--m->users) {
-		list_del(&m->node);
+		nvme_dt_forget(m);
 		nvme_dt_free(dev, m);
 	}
 	mutex_unlock(&nvme_dt_maps_lock);
