@@ -65,15 +65,18 @@ memcost raw-16k "/dev/$n0" 1024 16384
 memcost raw-64m "/dev/$n0" 4 67108864
 
 # mapping N buffers costs O(N log N): each map inserts one range in the
-# disk's lookup tree (it re-sorted an array of all the disk's tags before, and
-# io_uring walked all the ring's entries); four times the buffers take at most
-# six times as long (the O(N^2) index took 16 times)
+# disk's lookup tree (it re-sorted an array of all the disk's tags before),
+# io_uring finds the buffer's entries on the buffer and nvme-pci its shared
+# mappings in a tree (both walked lists of all). Four times the buffers take
+# at most eight times as long: 5.3-5.5x measured on the debug kernel (the
+# IOMMU's IOVA allocator and dma-debug are not linear either), 10.1x with the
+# sorted array
 memcost raw-1024x4k "/dev/$n0" 1024 4096
 memcost raw-4096x4k "/dev/$n0" 4096 4096
 map_ms() { awk '{ print $4 }' "/tmp/tool-memcost-$1.line"; }
 say "map time: 1024 x 4 KiB $(map_ms raw-1024x4k) ms, 4096 x 4 KiB $(map_ms raw-4096x4k) ms"
 check map-4096-scales awk -v a="$(map_ms raw-1024x4k)" -v b="$(map_ms raw-4096x4k)" \
-	'BEGIN { exit !(a > 0 && b <= 6 * a + 50) }'
+	'BEGIN { exit !(a > 0 && b <= 8 * a + 50) }'
 # dma-debug (an entry per mapping), KASAN and kmemleak multiply the figure
 # on the debug kernel: the goals hold for the production kernel only (make
 # bench, and FLAVOUR=prod make check). The goal is checked on what the map
