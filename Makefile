@@ -11,7 +11,7 @@ TOOLS_SRC := $(wildcard tools/*.c)
 TOOLS_BIN := $(patsubst tools/%.c,tools/bin/%,$(TOOLS_SRC))
 GUEST_FILES := $(shell find tests/guest tests/vm -type f 2>/dev/null)
 
-.PHONY: all help kernel kernel-debug initramfs tools vm check soak demo bench series clean
+.PHONY: all help kernel kernel-debug kernel-stock initramfs tools vm check soak demo bench series clean
 
 all: kernel initramfs
 
@@ -23,6 +23,7 @@ help:
 	@echo "make demo       build, boot, NVMe RAID with dmsetup and mdadm, fio table, md hot-swap"
 	@echo "make kernel     out/bzImage (patched 6.1.192, ccache, tree in ~/.cache/dmatag)"
 	@echo "make kernel-debug  out/bzImage-debug (KASAN, lockdep, dma-debug, kmemleak)"
+	@echo "make kernel-stock  out/bzImage-stock (pristine 6.1.192, the project's config)"
 	@echo "make initramfs  out/initramfs.cpio.gz (busybox, dmsetup, mdadm, fio, tools, tests)"
 	@echo "make tools      the userspace programs in tools/bin"
 	@echo "make vm         a shell in the guest (IOMMU=strict|lazy|pt|off, DISKS=4)"
@@ -36,6 +37,9 @@ kernel:
 
 kernel-debug:
 	scripts/build-kernel.sh debug
+
+kernel-stock:
+	scripts/build-kernel.sh stock
 
 tools: $(TOOLS_BIN)
 
@@ -61,7 +65,7 @@ soak: kernel-debug initramfs
 demo: kernel initramfs
 	scripts/demo.sh
 
-bench: kernel initramfs
+bench: kernel kernel-stock initramfs
 	scripts/bench.sh
 
 # the export only; make check also applies it with git am and builds each step

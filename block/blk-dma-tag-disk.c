@@ -75,8 +75,11 @@ struct blk_dma_tag_stats {
  * @unmaps: tags whose mapping was undone (retired or revoked)
  * @remaps: composite tags rebuilt because the members changed
  * @stats: IOs that used a tag, and tagged IOs that were mapped per IO
+ * @hot: the count of @index's tags, first: blk_dma_tag_attach() reads it
+ *	inline (updated under @lock)
  */
 struct blk_dma_tag_disk {
+	struct blk_dma_tag_disk_hot hot;
 	struct mutex lock;	/* map, unmap, revoke, index updates */
 	spinlock_t stop_lock;	/* stops and counters */
 	refcount_t ref;
@@ -93,6 +96,9 @@ struct blk_dma_tag_disk {
 	u64 remaps;
 	struct blk_dma_tag_stats __percpu *stats;
 };
+
+/* blk_dma_tag_attach() casts the disk's dma_tag to its first member */
+static_assert(offsetof(struct blk_dma_tag_disk, hot) == 0);
 
 /**
  * struct blk_dma_tag_members - the member table of a composite tag
@@ -158,16 +164,19 @@ static int blk_dma_tag_index(struct blk_dma_tag_disk *dt,
 
 	lockdep_assert_held(&dt->lock);
 	ret = mtree_insert_range(&dt->index, first, last, tag, BLK_DMA_TAG_GFP);
-	if (ret != -EEXIST)
-		return ret;
-	head = mtree_load(&dt->index, first);
-	if (!head || blk_dma_tag_first(head) != first ||
-	    blk_dma_tag_last(head) != last)
-		return -EBUSY;
-	next = blk_dma_tag_index_next(dt, head);
-	RCU_INIT_POINTER(tag->index_next, next);
-	rcu_assign_pointer(head->index_next, tag);
-	return 0;
+	if (ret == -EEXIST) {
+		head = mtree_load(&dt->index, first);
+		if (!head || blk_dma_tag_first(head) != first ||
+		    blk_dma_tag_last(head) != last)
+			return -EBUSY;
+		next = blk_dma_tag_index_next(dt, head);
+		RCU_INIT_POINTER(tag->index_next, next);
+		rcu_assign_pointer(head->index_next, tag);
+		ret = 0;
+	}
+	if (!ret)
+		WRITE_ONCE(dt->hot.nr_indexed, dt->hot.nr_indexed + 1);
+	return ret;
 }
 
 /*
@@ -194,40 +203,36 @@ static void blk_dma_tag_unindex(struct blk_dma_tag_disk *dt,
 					       blk_dma_tag_last(tag), next,
 					       GFP_KERNEL | __GFP_NOFAIL));
 		memalloc_noio_restore(noio);
-		return;
+		goto out;
 	}
 	for (prev = head; prev; prev = blk_dma_tag_index_next(dt, prev)) {
 		if (rcu_access_pointer(prev->index_next) == tag) {
 			rcu_assign_pointer(prev->index_next, next);
-			return;
+			goto out;
 		}
 	}
 	/* every tag is indexed from its map to its finish */
 	WARN_ON_ONCE(1);
+	return;
+out:
+	WRITE_ONCE(dt->hot.nr_indexed, dt->hot.nr_indexed - 1);
 }
 
 /**
- * blk_dma_tag_attach() - give a bio built on a premapped buffer its tag
- * @bio: a direct-IO bio just built by bio_iov_iter_get_pages()
+ * __blk_dma_tag_attach() - find the tag of a bio built on a premapped buffer
+ * @bio: a direct-IO bio on a bvec array, of a disk with tags indexed
+ *	(blk_dma_tag_attach() checks both inline)
  *
  * When @bio's bvec array is a buffer premapped for the bio's disk, set the
- * tag as the bio's hint and take a reference for the IO. Bios on user pages
- * (which have their own bvec array) never match.
+ * tag as the bio's hint and take a reference for the IO.
  *
  * Context: the submit path; does not sleep.
- * Return: the tag, to be passed to blk_dma_tag_put() once the IO, and every
- * bio split or cloned from @bio, has completed; NULL if none.
+ * Return: the tag, or NULL if none.
  */
-struct blk_dma_tag *blk_dma_tag_attach(struct bio *bio)
+struct blk_dma_tag *__blk_dma_tag_attach(struct bio *bio)
 {
 	struct blk_dma_tag_disk *dt = bio->bi_bdev->bd_disk->dma_tag;
 	struct blk_dma_tag *tag;
-
-	if (!dt || !bio_flagged(bio, BIO_NO_PAGE_REF))
-		return NULL;
-	/* a racy peek: a tag mapped meanwhile is missed by this IO only */
-	if (data_race(mtree_empty(&dt->index)))
-		return NULL;
 
 	rcu_read_lock();
 	tag = mtree_load(&dt->index,
@@ -239,7 +244,7 @@ struct blk_dma_tag *blk_dma_tag_attach(struct bio *bio)
 	bio->bi_dma_tag = tag;
 	return tag;
 }
-EXPORT_SYMBOL_GPL(blk_dma_tag_attach);
+EXPORT_SYMBOL_GPL(__blk_dma_tag_attach);
 
 /**
  * blk_dma_tag_account() - count an IO that carried a tag
@@ -650,7 +655,7 @@ static void blk_dma_tag_disk_put(struct blk_dma_tag_disk *dt)
 	if (!refcount_dec_and_test(&dt->ref))
 		return;
 	/* the last tag of the disk was finished, and left the index */
-	WARN_ON_ONCE(!mtree_empty(&dt->index));
+	WARN_ON_ONCE(!mtree_empty(&dt->index) || dt->hot.nr_indexed);
 	mtree_destroy(&dt->index);
 	free_percpu(dt->stats);
 	kfree(dt);
@@ -960,6 +965,20 @@ void blk_dma_tag_unmap(struct blk_dma_tag *tag)
 }
 EXPORT_SYMBOL_GPL(blk_dma_tag_unmap);
 
+/* disks in auto mode: while there is none, auto mode costs no call per IO */
+atomic_t blk_dma_premap_nr_auto = ATOMIC_INIT(0);
+
+/* @dt->stop_lock held: switch @dt to @mode, and count the disks in auto */
+static void blk_dma_premap_set_mode(struct blk_dma_tag_disk *dt, int mode)
+{
+	lockdep_assert_held(&dt->stop_lock);
+	if (dt->mode != BLK_DMA_PREMAP_AUTO && mode == BLK_DMA_PREMAP_AUTO)
+		atomic_inc(&blk_dma_premap_nr_auto);
+	else if (dt->mode == BLK_DMA_PREMAP_AUTO && mode != BLK_DMA_PREMAP_AUTO)
+		atomic_dec(&blk_dma_premap_nr_auto);
+	WRITE_ONCE(dt->mode, mode);
+}
+
 /**
  * bdev_dma_premap_auto() - does @bdev premap fixed buffers on first use?
  * @bdev: the block device
@@ -1061,6 +1080,10 @@ void blk_dma_tag_release_disk(struct gendisk *disk)
 		return;
 	/* del_gendisk() finished every tag: a tag still listed leaked */
 	WARN_ON_ONCE(!list_empty(&dt->tags));
+	/* the sysfs files are gone: no mode is set any more */
+	spin_lock(&dt->stop_lock);
+	blk_dma_premap_set_mode(dt, BLK_DMA_PREMAP_OFF);
+	spin_unlock(&dt->stop_lock);
 	disk->dma_tag = NULL;
 	/* tags revoked but not yet freed by their owners hold it */
 	blk_dma_tag_disk_put(dt);
@@ -1101,7 +1124,9 @@ ssize_t blk_dma_premap_store(struct request_queue *q, const char *page,
 		return -EOPNOTSUPP;
 	if (mode < 0)
 		return -EINVAL;
-	WRITE_ONCE(dt->mode, mode);
+	spin_lock(&dt->stop_lock);
+	blk_dma_premap_set_mode(dt, mode);
+	spin_unlock(&dt->stop_lock);
 	return count;
 }
 

@@ -406,15 +406,26 @@ static void disk_map_unmap_calls_driver(struct kunit *test)
 	owner_put(test, &f->buf, &f->released);
 }
 
+/* what blk_dma_tag_attach() tests inline of the fixture's disk */
+static unsigned int disk_nr_indexed(struct disk_fixture *f)
+{
+	const struct blk_dma_tag_disk_hot *hot = (const void *)f->disk.dma_tag;
+
+	return READ_ONCE(hot->nr_indexed);
+}
+
 static void disk_attach_finds_own_buffer(struct kunit *test)
 {
 	struct disk_fixture *f = test->priv;
 	struct blk_dma_tag *tag[2], *got;
 	struct bio bio;
 
+	/* no tag indexed: attach returns before any lookup (inline) */
+	KUNIT_EXPECT_EQ(test, disk_nr_indexed(f), 0U);
 	tag[0] = blk_dma_tag_map(&f->bdev, f->bvec[2], 4, &f->buf);
 	tag[1] = blk_dma_tag_map(&f->bdev, f->bvec[0], 4, &f->buf);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(tag[0]) || IS_ERR(tag[1]));
+	KUNIT_EXPECT_EQ(test, disk_nr_indexed(f), 2U);
 
 	/* inside each array, wherever the bio starts */
 	dio_bio(f, &bio, f->bvec[0], 4);
@@ -447,6 +458,9 @@ static void disk_attach_finds_own_buffer(struct kunit *test)
 	dio_bio(f, &bio, f->bvec[0], 4);
 	KUNIT_EXPECT_NULL(test, blk_dma_tag_attach(&bio));
 	bio_uninit(&bio);
+	/* retired: out of the index, and the inline test says so */
+	blk_dma_tag_flush();
+	KUNIT_EXPECT_EQ(test, disk_nr_indexed(f), 0U);
 }
 
 /*

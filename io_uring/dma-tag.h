@@ -2,6 +2,8 @@
 #ifndef IOU_DMA_TAG_H
 #define IOU_DMA_TAG_H
 
+#include <linux/blk-dma-tag.h>
+
 struct file;
 struct io_mapped_ubuf;
 struct io_ring_ctx;
@@ -24,7 +26,7 @@ static inline void io_dma_tag_auto(struct io_ring_ctx *ctx,
 				   struct io_mapped_ubuf *imu,
 				   struct file *file)
 {
-	if ((file->f_flags & O_DIRECT) &&
+	if (blk_dma_premap_auto_any() && (file->f_flags & O_DIRECT) &&
 	    READ_ONCE(imu->dma_tag_file) != file)
 		__io_dma_tag_auto(ctx, imu, file);
 }

@@ -6,8 +6,11 @@
 # allnoconfig + config/<flavour>.config and build a bzImage with ccache.
 #
 # Usage: build-kernel.sh [FLAVOUR] [--config-only]
-#   FLAVOUR: prod (default) or a config/FLAVOUR.config; --config-only stops
-#   after the configuration (the series build test needs only that)
+#   FLAVOUR: prod (default), a config/FLAVOUR.config, or stock: the pristine
+#   tree, neither overlay nor patches, with config/base.config less the
+#   project's own options (what the benchmark compares against);
+#   --config-only stops after the configuration (the series build test
+#   needs only that)
 # Result: out/bzImage (prod) or out/bzImage-FLAVOUR, and out/FLAVOUR.config.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -36,21 +39,30 @@ worktree() {
 	mv "$SRCTREE.tmp" "$SRCTREE"
 }
 
-# The fragments for a flavour: config/base.config, then config/FLAVOUR.config.
+# The fragments for a flavour: config/base.config, then config/FLAVOUR.config;
+# for stock, base.config without the options that only the series has.
 fragments() {
+	if [ "$flavour" = stock ]; then
+		echo "$kconf/stock.config"
+		return
+	fi
 	echo "$DMATAG_ROOT/config/base.config"
 	[ "$flavour" = prod ] || echo "$DMATAG_ROOT/config/$flavour.config"
+}
+stock_fragment() {
+	mkdir -p "$kconf"
+	grep -v '^CONFIG_BLK_DMA_TAG' "$DMATAG_ROOT/config/base.config" >"$kconf/stock.config"
 }
 
 # Produce .config in a scratch build dir; replace the real one only when it
 # differs, so that an unchanged configuration costs no rebuild.
 configure() {
 	mkdir -p "$kconf" "$build"
-	make -s -C "$SRCTREE" O="$kconf" allnoconfig >/dev/null
+	make -s -C "$src" O="$kconf" allnoconfig >/dev/null
 	# shellcheck disable=SC2046
-	(cd "$SRCTREE" && scripts/kconfig/merge_config.sh -m -O "$kconf" \
+	(cd "$src" && scripts/kconfig/merge_config.sh -m -O "$kconf" \
 		"$kconf/.config" $(fragments)) >"$kconf/merge.log"
-	make -s -C "$SRCTREE" O="$kconf" olddefconfig >/dev/null
+	make -s -C "$src" O="$kconf" olddefconfig >/dev/null
 	verify_config "$kconf/.config"
 	if ! cmp -s "$kconf/.config" "$build/.config"; then
 		cp "$kconf/.config" "$build/.config"
@@ -86,7 +98,7 @@ compile() {
 	export CCACHE_DEPEND=${CCACHE_DEPEND:-1}
 	export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
 	export KBUILD_BUILD_USER=dmatag KBUILD_BUILD_HOST=dmatag
-	make -s -C "$SRCTREE" O="$build" -j"$jobs" CC="ccache gcc" bzImage
+	make -s -C "$src" O="$build" -j"$jobs" CC="ccache gcc" bzImage
 }
 
 publish() {
@@ -98,12 +110,19 @@ publish() {
 }
 
 [ -f "$DMATAG_ROOT/config/base.config" ] || die "config/base.config missing"
-[ "$flavour" = prod ] || [ -f "$DMATAG_ROOT/config/$flavour.config" ] ||
-	die "no config/$flavour.config"
+[ "$flavour" = prod ] || [ "$flavour" = stock ] ||
+	[ -f "$DMATAG_ROOT/config/$flavour.config" ] || die "no config/$flavour.config"
 need_packages $HOST_PACKAGES
 step "unpack linux-source $KERNEL_VERSION" pristine_unpack
-step "working tree" worktree
-step "sync overlay and patches" "$DMATAG_ROOT/scripts/sync-tree.sh"
+if [ "$flavour" = stock ]; then
+	# out-of-tree build of the pristine tree: it stays as unpacked
+	src=$PRISTINE
+	stock_fragment
+else
+	src=$SRCTREE
+	step "working tree" worktree
+	step "sync overlay and patches" "$DMATAG_ROOT/scripts/sync-tree.sh"
+fi
 step "configure ($flavour)" configure
 [ "$config_only" = 0 ] || exit 0
 step "compile ($flavour, -j$jobs)" compile

@@ -5,7 +5,7 @@
  * the disk that holds the file).
  *
  *   dmatag-io verify DEV [--plain] [--buf-size BYTES] [--writes-plain]
- *		[--min-share PCT]
+ *		[--min-share PCT] [--huge]
  *	Register two buffers (one page-aligned, one starting 1536 bytes into
  *	a page) and DEV, premap them (unless --plain), then for IO sizes
  *	512 B .. 1 MiB at many buffer offsets (misaligned starts, IOs that
@@ -15,13 +15,14 @@
  *	least the number of fixed IOs (half of them with --writes-plain: a
  *	stack such as dm mirror writes through copies; PCT percent with
  *	--min-share: md raid5 premaps only the reads inside one chunk) with
- *	no fallback.
+ *	no fallback. With --huge the two buffers are in 2 MiB huge pages.
  *   dmatag-io load DEV [--plain] [--write] [--ios N] [--bs BYTES] [--qd N]
- *		[--profile FILE]
+ *		[--profile FILE] [--warmup N]
  *	Random READ_FIXED IOs at queue depth N (WRITE_FIXED with --write,
  *	in the first 64 MiB of DEV). With --profile, write 1 to
  *	FILE (the ftrace function profiler switch) once the buffers are
- *	premapped and 0 when the IO is done, so that only the IO is counted.
+ *	premapped and 0 when the IO is done, so that only the IO is counted;
+ *	with --warmup, after N IOs more that are not counted.
  *   dmatag-io errnos DEV [--unsupported DEV2] [--regular FILE]
  *	Every bad input of IORING_REGISTER_(UN)MAP_BUFFERS with its errno.
  *   dmatag-io inflight DEV
@@ -223,6 +224,29 @@ static void *map_anon(size_t len)
 	return p;
 }
 
+/*
+ * --huge: the registered buffers of verify come from 2 MiB huge pages
+ * (vm.nr_hugepages reserved by the caller), physically contiguous: without
+ * an IOMMU a buffer inside one huge page is one DMA segment
+ */
+static int huge;
+#define HUGE_SIZE	(2 * MIB)
+
+static void *map_buf(size_t len)
+{
+	void *p;
+
+	if (!huge)
+		return map_anon(len);
+	len = (len + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap MAP_HUGETLB", errno);
+	return p;
+}
+
 /* a byte pattern that differs per (seed, position) */
 static void fill(unsigned char *p, size_t len, uint64_t seed)
 {
@@ -281,9 +305,9 @@ static void setup(struct setup *s, const char *dev, size_t buf_len,
 		die(dev, errno);
 	s->size = dev_size(s->fd);
 	s->buf_len = buf_len;
-	s->buf[0] = map_anon(buf_len);
+	s->buf[0] = map_buf(buf_len);
 	/* the second buffer starts 1536 bytes into a page */
-	s->buf[1] = (unsigned char *)map_anon(buf_len + 4096) + 1536;
+	s->buf[1] = (unsigned char *)map_buf(buf_len + 4096) + 1536;
 	s->plain = map_anon(2 * MIB);
 	ret = io_uring_queue_init(entries, &s->ring, 0);
 	if (ret)
@@ -475,13 +499,67 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* IOS random fixed-buffer IOs at queue depth QD; returns the errors */
+static unsigned long load_run(struct io_uring *ring, struct iovec *iov,
+			      unsigned int qd, unsigned long ios, int write,
+			      uint64_t blocks, unsigned int bs)
+{
+	unsigned long submitted = 0, done = 0, errors = 0;
+	unsigned int *free_slots, nr_free, i;
+	int ret;
+
+	/* a slot (buffer) is reused only after its IO has completed */
+	free_slots = calloc(qd, sizeof(*free_slots));
+	for (i = 0; i < qd; i++)
+		free_slots[i] = i;
+	nr_free = qd;
+	while (done < ios) {
+		while (submitted < ios && nr_free) {
+			struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+			unsigned int slot = free_slots[--nr_free];
+
+			if (write)
+				io_uring_prep_write_fixed(sqe, 0,
+							  iov[slot].iov_base,
+							  bs,
+							  (rnd() % blocks) * bs,
+							  slot);
+			else
+				io_uring_prep_read_fixed(sqe, 0,
+							 iov[slot].iov_base,
+							 bs,
+							 (rnd() % blocks) * bs,
+							 slot);
+			sqe->flags |= IOSQE_FIXED_FILE;
+			sqe->user_data = slot;
+			submitted++;
+		}
+		ret = io_uring_submit_and_wait(ring, 1);
+		if (ret < 0)
+			die("io_uring_submit_and_wait", -ret);
+		for (;;) {
+			struct io_uring_cqe *cqe;
+
+			if (io_uring_peek_cqe(ring, &cqe))
+				break;
+			if (cqe->res != (int)bs)
+				errors++;
+			free_slots[nr_free++] = cqe->user_data;
+			io_uring_cqe_seen(ring, cqe);
+			done++;
+		}
+	}
+	free(free_slots);
+	return errors;
+}
+
 static int cmd_load(int premap, int write, unsigned long ios,
-		    unsigned int bs, unsigned int qd, const char *profile)
+		    unsigned int bs, unsigned int qd, const char *profile,
+		    unsigned long warmup)
 {
 	struct io_uring ring;
 	struct iovec *iov;
-	unsigned long submitted = 0, done = 0, errors = 0;
-	unsigned int *free_slots, nr_free;
+	unsigned long errors;
 	uint64_t size, blocks;
 	double t0, t1;
 	unsigned int i;
@@ -511,57 +589,18 @@ static int cmd_load(int premap, int write, unsigned long ios,
 		if (ret)
 			die("IORING_REGISTER_MAP_BUFFERS", -ret);
 	}
+	/* caches, the IOVA allocator's magazines, the tags' first lookups */
+	errors = load_run(&ring, iov, qd, warmup, write, blocks, bs);
 	if (profile && write_file(profile, "1"))
 		die(profile, errno);
-	/* a slot (buffer) is reused only after its IO has completed */
-	free_slots = calloc(qd, sizeof(*free_slots));
-	for (i = 0; i < qd; i++)
-		free_slots[i] = i;
-	nr_free = qd;
 	t0 = now();
-	while (done < ios) {
-		while (submitted < ios && nr_free) {
-			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-			unsigned int slot = free_slots[--nr_free];
-
-			if (write)
-				io_uring_prep_write_fixed(sqe, 0,
-							  iov[slot].iov_base,
-							  bs,
-							  (rnd() % blocks) * bs,
-							  slot);
-			else
-				io_uring_prep_read_fixed(sqe, 0,
-							 iov[slot].iov_base,
-							 bs,
-							 (rnd() % blocks) * bs,
-							 slot);
-			sqe->flags |= IOSQE_FIXED_FILE;
-			sqe->user_data = slot;
-			submitted++;
-		}
-		ret = io_uring_submit_and_wait(&ring, 1);
-		if (ret < 0)
-			die("io_uring_submit_and_wait", -ret);
-		for (;;) {
-			struct io_uring_cqe *cqe;
-
-			if (io_uring_peek_cqe(&ring, &cqe))
-				break;
-			if (cqe->res != (int)bs)
-				errors++;
-			free_slots[nr_free++] = cqe->user_data;
-			io_uring_cqe_seen(&ring, cqe);
-			done++;
-		}
-	}
+	errors += load_run(&ring, iov, qd, ios, write, blocks, bs);
 	t1 = now();
 	if (profile)
 		write_file(profile, "0");
 	printf("load %s %s ios=%lu errors=%lu iops=%.0f\n",
-	       premap ? "premapped" : "plain", write ? "write" : "read", done,
-	       errors,
-	       done / (t1 - t0));
+	       premap ? "premapped" : "plain", write ? "write" : "read", ios,
+	       errors, ios / (t1 - t0));
 	if (errors)
 		fail("load", "%lu IOs failed", errors);
 	else
@@ -1669,9 +1708,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: dmatag-io verify DEV [--plain] [--buf-size BYTES] [--writes-plain]\n"
-		"                 [--min-share PCT]\n"
+		"                 [--min-share PCT] [--huge]\n"
 		"       dmatag-io load DEV [--plain] [--write] [--ios N] [--bs BYTES] [--qd N]\n"
-		"                 [--profile FILE]\n"
+		"                 [--profile FILE] [--warmup N]\n"
 		"       dmatag-io errnos DEV [--unsupported DEV2] [--regular FILE]\n"
 		"       dmatag-io inflight DEV\n"
 		"       dmatag-io map DEV [--expect ERRNO]\n"
@@ -1688,7 +1727,7 @@ int main(int argc, char **argv)
 	const char *cmd, *profile = NULL, *unsupported = NULL, *regular = NULL;
 	const char *go = NULL;
 	size_t buf_len = 5 * MIB;
-	unsigned long ios = 4096;
+	unsigned long ios = 4096, warmup = 0;
 	unsigned int bs = 4096, qd = 8, seconds = 120, want = 0, share = 100;
 	unsigned int bufs = 4096;
 	unsigned long margin = 1024;
@@ -1715,12 +1754,18 @@ int main(int argc, char **argv)
 			write = 1;
 			continue;
 		}
+		if (!strcmp(a, "--huge")) {
+			huge = 1;
+			continue;
+		}
 		if (!v)
 			usage();
 		if (!strcmp(a, "--buf-size"))
 			buf_len = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--ios"))
 			ios = strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--warmup"))
+			warmup = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--bs"))
 			bs = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--qd"))
@@ -1755,7 +1800,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "verify"))
 		cmd_verify(premap, buf_len, share);
 	else if (!strcmp(cmd, "load"))
-		cmd_load(premap, write, ios, bs, qd, profile);
+		cmd_load(premap, write, ios, bs, qd, profile, warmup);
 	else if (!strcmp(cmd, "errnos"))
 		cmd_errnos(unsupported, regular);
 	else if (!strcmp(cmd, "inflight"))

@@ -10,6 +10,7 @@
 
 #include <linux/atomic.h>
 #include <linux/blk_types.h>
+#include <linux/blkdev.h>
 #include <linux/bvec.h>
 #include <linux/completion.h>
 #include <linux/list.h>
@@ -215,9 +216,62 @@ static inline void blk_dma_buf_init(struct blk_dma_buf *buf,
 }
 
 bool bdev_dma_premap_auto(struct block_device *bdev);
+extern atomic_t blk_dma_premap_nr_auto;
+
+/**
+ * blk_dma_premap_auto_any() - is any disk in auto mode?
+ *
+ * The first test of auto mode on every fixed-buffer IO: while no disk is in
+ * auto mode (the default), it is all that auto mode costs, a load, no call.
+ *
+ * Return: true when at least one disk's queue/dma_premap is "auto".
+ */
+static inline bool blk_dma_premap_auto_any(void)
+{
+	return atomic_read(&blk_dma_premap_nr_auto);
+}
+
 void blk_dma_tag_account(struct gendisk *disk, bool premapped);
 
-struct blk_dma_tag *blk_dma_tag_attach(struct bio *bio);
+/**
+ * struct blk_dma_tag_disk_hot - what the submit path reads of a disk's tags
+ * @nr_indexed: tags in the disk's lookup index; while it is 0, direct IO on
+ *	the disk looks nothing up and costs no call
+ *
+ * The first member of the disk's tag state (struct blk_dma_tag_disk, private
+ * to block/blk-dma-tag-disk.c), so that blk_dma_tag_attach() can test it
+ * inline.
+ */
+struct blk_dma_tag_disk_hot {
+	unsigned int nr_indexed;
+};
+
+struct blk_dma_tag *__blk_dma_tag_attach(struct bio *bio);
+
+/**
+ * blk_dma_tag_attach() - give a bio built on a premapped buffer its tag
+ * @bio: a direct-IO bio just built by bio_iov_iter_get_pages()
+ *
+ * Bios on user pages (which have their own bvec array, and page references)
+ * and bios of a disk with no tag indexed return at once, inline; see
+ * __blk_dma_tag_attach() for the rest.
+ *
+ * Context: the submit path; does not sleep.
+ * Return: the tag, to be passed to blk_dma_tag_put() once the IO, and every
+ * bio split or cloned from @bio, has completed; NULL if none.
+ */
+static inline struct blk_dma_tag *blk_dma_tag_attach(struct bio *bio)
+{
+	const struct blk_dma_tag_disk_hot *hot =
+		(const void *)bio->bi_bdev->bd_disk->dma_tag;
+
+	if (!hot || !bio_flagged(bio, BIO_NO_PAGE_REF))
+		return NULL;
+	/* a racy peek: a tag mapped meanwhile is missed by this IO only */
+	if (!READ_ONCE(hot->nr_indexed))
+		return NULL;
+	return __blk_dma_tag_attach(bio);
+}
 
 static inline void blk_dma_tag_put(struct blk_dma_tag *tag)
 {

@@ -9,6 +9,10 @@
 #   MAPCOST iommu stack members bytes map_us unmap_us mem_kib
 # and the kernel memory of many small and a few large buffers (memcost):
 #   MEMCOST iommu stack members nr_bufs buf_bytes map_ms free_kib_per_mib charged_kib_per_mib
+# and the path length of a 4 KiB random read, every traced kernel call per IO
+# (path_count), on this kernel or, with dmatag.bench_stock=1, on stock
+# 6.1.192 (plain only, and nothing else is measured):
+#   PATH iommu kernel stack path calls_per_io
 . /tests/guest/lib.sh
 
 n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2) n3=$(nvme_ns_of nv3)
@@ -57,6 +61,15 @@ measure() {
 	done
 }
 
+# pathlen STACK DEV: PATH lines, plain and (but on stock) premapped
+pathlen() {
+	path_count "$1-plain" "$2" --plain || failed=1
+	echo "PATH $iommu $kernel $1 plain $PC_CALLS"
+	[ "$kernel" = stock ] && return
+	path_count "$1-premapped" "$2" || failed=1
+	echo "PATH $iommu $kernel $1 premapped $PC_CALLS"
+}
+
 # mapcost STACK DEV MEMBERS: map and unmap one 64 MiB buffer, time and memory
 mapcost() {
 	local out
@@ -100,9 +113,22 @@ md_gone() { # md_gone MD DEVS...
 grep -q " /sys/fs/cgroup cgroup2 " /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup
 echo "+memory" >/sys/fs/cgroup/cgroup.subtree_control || failed=1
 
+kernel=ours
+if [ "$(cmdline_arg bench_stock)" = 1 ]; then
+	kernel=stock
+	say "== dmatag bench: stock kernel, IOMMU $iommu, path lengths"
+	pathlen raw "/dev/$n0"
+	dm_create str "$(striped_table "$n0" "$n1" "$n2" "$n3")" || failed=1
+	pathlen dm-striped4 /dev/mapper/str
+	dm_remove str
+	if [ "$failed" -eq 0 ]; then say "== bench: OK"; else say "== bench: FAILED"; fi
+	exit "$failed"
+fi
+
 say "== dmatag bench: IOMMU $iommu, $reps x $runtime s per path, disks $n0 $n1 $n2 $n3"
 
 measure raw "/dev/$n0" "$n0"
+pathlen raw "/dev/$n0"
 mapcost raw "/dev/$n0" 1
 memcost raw "/dev/$n0" 1 1024 16384
 memcost raw "/dev/$n0" 1 4 $((64 << 20))
@@ -116,6 +142,7 @@ dm_remove lin
 
 dm_create str "$(striped_table "$n0" "$n1" "$n2" "$n3")" || failed=1
 measure dm-striped4 /dev/mapper/str "$(dm_disk str)"
+pathlen dm-striped4 /dev/mapper/str
 mapcost dm-striped4 /dev/mapper/str 4
 memcost dm-striped4 /dev/mapper/str 4 1024 16384
 memcost dm-striped4 /dev/mapper/str 4 4 $((64 << 20))

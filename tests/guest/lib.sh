@@ -401,6 +401,32 @@ load_count() {
 	say "count $label ($(cmdline_arg iommu)): ios=$LC_IOS iops=$LC_IOPS map/io=$LC_MAP unmap/io=$LC_UNMAP flush/io=$LC_FLUSH ($1/$2/$3 calls)"
 }
 
+# path_count LABEL DEV [ARGS...]: the path length of an IO, every traced
+# kernel call per IO: dmatag-io load (4096 random 4 KiB READ_FIXED, queue
+# depth 8) after 1024 IOs of warm-up, the function profiler with no filter
+# on only around the counted IO. Sets PC_CALLS (per IO, one decimal).
+path_count() {
+	local label=$1 dev=$2 n
+	shift 2
+	PC_CALLS=nan
+	[ -d "$T/trace_stat" ] || mount -t tracefs none "$T" || return 1
+	echo 0 >"$T/function_profile_enabled"
+	: >"$T/set_ftrace_filter"
+	dmatag-io load "$dev" --ios 4096 --warmup 1024 --qd 8 --bs 4096 \
+		--profile "$T/function_profile_enabled" "$@" >"/tmp/pc-$label.log" 2>&1
+	n=$?
+	[ "$n" -eq 0 ] || { cat "/tmp/pc-$label.log"; profile_setup; return 1; }
+	n=$(cat "$T"/trace_stat/function* | awk '$2 ~ /^[0-9]+$/ { n += $2 } END { print n + 0 }')
+	# later profile_on calls count only the DMA functions again
+	profile_setup || return 1
+	PC_CALLS=$(awk -v n="$n" 'BEGIN { printf "%.1f", n / 4096 }')
+	say "path $label ($(cmdline_arg iommu)): $PC_CALLS calls per IO ($n in 4096 IOs), $(sed -n 's/^load .* iops=\([0-9]*\).*/iops \1/p' "/tmp/pc-$label.log")"
+	[ "$n" -gt 0 ]
+}
+
+# less_than A B: A < B (decimals)
+less_than() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; }
+
 # dm_remove NAME: dmsetup remove, retried for 10 s: an io_uring ring that
 # had the device registered lets go of it in its exit work, after the
 # application has exited
@@ -437,6 +463,7 @@ premap_stack() {
 	# the process is gone: not inside the counting window below
 	check "$label-verify-released" no_leak "$disk"
 	[ -z "${SETTLE:-}" ] || check "$label-settle" $SETTLE
+	check "$label-quiet" disks_quiet
 	check "$label-count-run" load_count "$label" "$dev"
 	check "$label-map-0" exactly_zero "$LC_MAP_N"
 	check "$label-unmap-0" exactly_zero "$LC_UNMAP_N"
@@ -454,19 +481,55 @@ premap_stack() {
 	check "$label-no-leak" no_leak "$disk"
 }
 
+# disks_quiet: no NVMe namespace wrote or had IO in flight for a second,
+# 20 s at most. md and dm-raid write their superblocks a moment after the
+# last write (safe mode), on a slow machine later still: a count of the
+# reads that follow must not see those writes.
+nvme_write_state() {
+	cat /sys/block/nvme*n*/stat | awk '{ w += $5; f += $9 } END { print w, f }'
+}
+disks_quiet() {
+	local a b i=0
+	b=$(nvme_write_state)
+	while [ $i -lt 20 ]; do
+		sleep 1
+		a=$b b=$(nvme_write_state)
+		[ "$a" = "$b" ] && [ "${b#* }" = 0 ] && return 0
+		i=$((i + 1))
+	done
+	say "disks not quiet: writes, in flight $b"
+	return 1
+}
+
 # --- premapped IO under changing members ----------------------------------
-# bg_fio NAME DEV SECONDS: stock fio write+verify for SECONDS in the background
+# bg_fio NAME DEV SECONDS [FIO ARGS]: stock fio write+verify in the
+# background until bg_fio_ok NAME stops it through fio's trigger file (a
+# clean end: exit 0, the verify state saved), at the latest after 6 x
+# SECONDS. SECONDS is what the test's steps take on the developer's
+# machine: the slack keeps IO running through every step where the
+# machine is slower, instead of a window seeing none.
 bg_fio() {
-	fio --name="$1" --filename="$2" $FIO_URING --iodepth=8 --rw=randwrite \
-		--bs=4k --size=32M --verify=crc32c --verify_backlog=256 \
-		--verify_fatal=1 --time_based --runtime="$3" >"/tmp/fio-$1.log" 2>&1 &
+	local name=$1 dev=$2 secs=$3
+	shift 3
+	rm -f "/tmp/fio-$name.stop"
+	(cd /tmp && exec fio --trigger-file="/tmp/fio-$name.stop" \
+		--name="$name" --filename="$dev" $FIO_URING --iodepth=8 \
+		--rw=randwrite --bs=4k --size=32M --verify=crc32c \
+		--verify_backlog=256 --verify_fatal=1 --time_based \
+		--runtime=$((secs * 6)) "$@") >"/tmp/fio-$name.log" 2>&1 &
 	BG_PID=$!
 }
 
-bg_fio_ok() { # bg_fio_ok NAME: the background fio ended without an error
+# bg_fio_ok NAME: stop the background fio; it ended without an error, and
+# it was still running (else a window may have seen no IO)
+bg_fio_ok() {
+	local early=0
+	kill -0 "$BG_PID" 2>/dev/null || early=1
+	touch "/tmp/fio-$1.stop"
 	wait "$BG_PID" || { tail -n 20 "/tmp/fio-$1.log"; return 1; }
 	grep -q 'err= 0' "/tmp/fio-$1.log" || { tail -n 20 "/tmp/fio-$1.log"; return 1; }
 	say "fio $1: $(grep -o 'IOPS=[^,]*' "/tmp/fio-$1.log" | tr '\n' ' ')verified"
+	[ "$early" = 0 ] || { say "fio $1 ended before it was stopped"; return 1; }
 }
 
 # share DISK: "premapped fallback" counters of DISK

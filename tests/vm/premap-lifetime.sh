@@ -37,11 +37,7 @@ waits() { profile_hits $WAIT_FUNCS; }
 bg_fio_qd() {
 	local name=$1 dev=$2 secs=$3 qd=$4
 	shift 4
-	fio --name="$name" --filename="$dev" $FIO_URING --iodepth="$qd" \
-		--rw=randwrite --bs=4k --size=32M --verify=crc32c \
-		--verify_backlog=4096 --verify_fatal=1 --time_based \
-		--runtime="$secs" "$@" >"/tmp/fio-$name.log" 2>&1 &
-	BG_PID=$!
+	bg_fio "$name" "$dev" "$secs" --iodepth="$qd" --verify_backlog=4096 "$@"
 }
 
 mapped_at_least() { test "$(dma_tag "$1" mapped_bytes)" -ge "$2"; }

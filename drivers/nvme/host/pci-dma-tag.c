@@ -14,6 +14,8 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
 
@@ -21,13 +23,28 @@
 #include "pci-dma-tag.h"
 
 /**
- * DOC: premapped PRP lists
+ * DOC: one mapping per buffer
  *
- * A buffer is mapped once, one DMA mapping per page. For the IOs that need a
- * PRP list (three pages or more) the lists are built once too: every page of
- * the buffer has an entry, and the last entry of each full list page points
- * to the next list page, as the specification asks. An IO points PRP2 at its
- * second page's entry, in the middle of a list page if need be.
+ * A buffer is mapped once per DMA device, with one dma_map_sgtable() of a
+ * scatterlist that has one entry per physically contiguous run of its pages.
+ * Under dma-iommu that is one IOVA range, page table entries for every page
+ * and at most one IOTLB flush (on unmap; at map only where the IOMMU caches
+ * non-present entries); the result is a single DMA segment (IOVA ranges are
+ * naturally aligned: more only for a buffer of 4 GiB or more, at the device's
+ * segment boundary). Under dma-direct each run is a segment of its own.
+ *
+ * When the buffer is a single DMA segment and the controller takes SGLs, an
+ * IO of more than two pages, of any size and offset, is one SGL data block
+ * descriptor in the command: an address and a length, nothing else to build
+ * and nothing for the controller to fetch. Smaller IOs take PRP1 and PRP2, as
+ * the driver's own single-segment path does. Page addresses are computed
+ * from the segment's base.
+ *
+ * Otherwise (no SGLs, several segments) IOs of three pages or more use PRP
+ * lists built once: every page of the buffer has an entry, and the last entry
+ * of each full list page points to the next list page, as the specification
+ * asks. An IO points PRP2 at its second page's entry, in the middle of a list
+ * page if need be.
  *
  * One case does not fit: when the IO's last entry would fall in the last slot
  * of a list page, the controller reads that slot as data, but a prebuilt list
@@ -36,18 +53,17 @@
  * of lists, shifted by half a list page; an IO's last entry cannot sit at the
  * top of a list page in both, and the IO takes the set where it does not. A
  * smaller buffer has one list, no chain slot and no second set. No PRP list is
- * ever allocated per IO.
+ * ever allocated per IO. A single-segment buffer mapped for SGLs has no lists:
+ * should SGLs be switched off later (sgl_threshold=0), its IOs of three pages
+ * or more are mapped per IO, and counted as fallbacks.
  *
- * With SGL support, an IO that starts and ends on page boundaries and is at
- * least the driver's SGL threshold uses a prebuilt array of one data
- * descriptor per page instead, pointed to by one Last Segment descriptor.
- *
- * Memory: the lists and the descriptor array are sized to the buffer (a list
- * shorter than a page is a power-of-two kmalloc() object, so it never crosses
- * a page) and mapped for the device to read; the page addresses are read back
- * from the first set of lists rather than kept twice. About 8 bytes per page
- * of the buffer, 16 with the second set, and 16 more with SGLs, all charged to
- * the memory cgroup of the task that maps.
+ * Memory: the scatterlist (32 bytes per run of pages, kept for the unmap),
+ * and where PRP lists are needed, lists sized to the buffer (a list shorter
+ * than a page is a power-of-two kmalloc() object, so it never crosses a page)
+ * and mapped for the device to read; 8 bytes per page, 16 with the second
+ * set. The page addresses are read back from the first set of lists rather
+ * than kept twice. All of it is charged to the memory cgroup of the task
+ * that maps.
  */
 
 /* data entries per PRP list page; the last slot chains */
@@ -64,9 +80,12 @@
  * @users: tags sharing it (namespaces of one controller)
  * @first_off: offset of the buffer in its first page
  * @nr_pages: pages the buffer spans
- * @nr_mapped: pages mapped so far (what to unmap on failure)
- * @addr: DMA address of each page, for a buffer of at most two pages
- * @nr_layouts: sets of PRP lists: 0 (at most two pages), 1, or 2
+ * @sgt: the buffer's pages, mapped with dma_map_sgtable()
+ * @sgt_mapped: @sgt is mapped (what to unmap on failure)
+ * @one_seg: @sgt mapped to a single DMA segment
+ * @base: then the DMA address of the buffer's first page
+ * @addr: otherwise, DMA address of each page, for a buffer of at most two pages
+ * @nr_layouts: sets of PRP lists: 0 (none), 1, or 2
  * @nr_lists: list pages of each set
  * @list_size: bytes of each list page (less than a page for a single one)
  * @lists_ready: list pages of each set allocated and mapped
@@ -74,8 +93,6 @@
  * @list_dma: their DMA addresses
  * @one_list: storage for @list when a set has a single list page
  * @one_list_dma: storage for @list_dma then
- * @sgl: one data block descriptor per page, or NULL
- * @sgl_dma: DMA address of @sgl
  */
 struct nvme_dma_map {
 	struct nvme_dma_map *next;
@@ -85,7 +102,10 @@ struct nvme_dma_map {
 	unsigned int users;
 	unsigned int first_off;
 	unsigned int nr_pages;
-	unsigned int nr_mapped;
+	struct sg_table sgt;
+	bool sgt_mapped;
+	bool one_seg;
+	dma_addr_t base;
 	dma_addr_t addr[2];
 	unsigned int nr_layouts;
 	unsigned int nr_lists[NVME_DT_LAYOUTS];
@@ -95,8 +115,6 @@ struct nvme_dma_map {
 	dma_addr_t *list_dma[NVME_DT_LAYOUTS];
 	__le64 *one_list[NVME_DT_LAYOUTS];
 	dma_addr_t one_list_dma[NVME_DT_LAYOUTS];
-	struct nvme_sgl_desc *sgl;
-	dma_addr_t sgl_dma;
 };
 
 /*
@@ -179,6 +197,8 @@ static __le64 *nvme_dt_slot(const struct nvme_dma_map *m, unsigned int layout,
 /* the DMA address of page @p of the buffer */
 static dma_addr_t nvme_dt_addr(const struct nvme_dma_map *m, unsigned int p)
 {
+	if (m->one_seg)
+		return m->base + (dma_addr_t)p * PAGE_SIZE;
 	if (!m->nr_layouts)
 		return m->addr[p];
 	return le64_to_cpu(*nvme_dt_slot(m, 0, p));
@@ -188,14 +208,10 @@ static void nvme_dt_free(struct device *dev, struct nvme_dma_map *m)
 {
 	unsigned int l, i;
 
-	for (i = 0; i < m->nr_mapped; i++)
-		dma_unmap_page_attrs(dev, nvme_dt_addr(m, i), PAGE_SIZE,
-				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
-	if (m->sgl) {
-		dma_unmap_single(dev, m->sgl_dma, m->nr_pages * sizeof(*m->sgl),
-				 DMA_TO_DEVICE);
-		kfree(m->sgl);
-	}
+	if (m->sgt_mapped)
+		dma_unmap_sgtable(dev, &m->sgt, DMA_BIDIRECTIONAL,
+				  DMA_ATTR_SKIP_CPU_SYNC);
+	sg_free_table(&m->sgt);
 	for (l = 0; l < m->nr_layouts; l++) {
 		for (i = 0; i < m->lists_ready[l]; i++) {
 			dma_unmap_single(dev, m->list_dma[l][i], m->list_size,
@@ -265,44 +281,6 @@ static int nvme_dt_alloc_lists(struct device *dev, struct nvme_dma_map *m)
 	return 0;
 }
 
-/* map every page of the buffer, into @m->addr or the first set of lists */
-static int nvme_dt_map_pages(struct device *dev, const struct blk_dma_tag *tag,
-			     struct nvme_dma_map *m)
-{
-	unsigned int i, j;
-
-	for (i = 0; i < tag->nr_bvecs; i++) {
-		const struct bio_vec *bv = &tag->bvec[i];
-		unsigned int off = bv->bv_offset & ~PAGE_MASK;
-		struct page *page = nth_page(bv->bv_page,
-					     bv->bv_offset >> PAGE_SHIFT);
-
-		for (j = 0; j < DIV_ROUND_UP(off + bv->bv_len, PAGE_SIZE);
-		     j++) {
-			dma_addr_t a;
-
-			a = dma_map_page_attrs(dev, nth_page(page, j), 0,
-					       PAGE_SIZE, DMA_BIDIRECTIONAL,
-					       DMA_ATTR_SKIP_CPU_SYNC);
-			if (dma_mapping_error(dev, a))
-				return -ENOMEM;
-			if (m->nr_layouts)
-				*nvme_dt_slot(m, 0, m->nr_mapped) =
-					cpu_to_le64(a);
-			else
-				m->addr[m->nr_mapped] = a;
-			m->nr_mapped++;
-			/* a GiB is 262144 pages, each an IOVA and a flush */
-			if (!(m->nr_mapped % 1024))
-				cond_resched();
-			/* direct mapping: a bounced page needs syncs */
-			if (!get_dma_ops(dev) && dma_need_sync(dev, a))
-				return -EOPNOTSUPP;
-		}
-	}
-	return 0;
-}
-
 /* the PRP list entry of page @page in @layout */
 static dma_addr_t nvme_dt_entry(const struct nvme_dma_map *m,
 				unsigned int layout, unsigned int page)
@@ -331,47 +309,165 @@ static void nvme_dt_build_lists(struct device *dev, struct nvme_dma_map *m)
 	}
 }
 
-/* descriptors for SGL; without them large IO uses the PRP lists */
-static void nvme_dt_build_sgl(struct device *dev, struct nvme_dma_map *m)
+/*
+ * The scatterlist of the buffer, one entry per physically contiguous run of
+ * its pages, cut where the device's segment size or boundary asks (dma-direct
+ * hands the runs to the device as they are). With @sgl NULL, only count the
+ * entries.
+ */
+static unsigned int nvme_dt_fill_sg(struct device *dev,
+				    const struct blk_dma_tag *tag,
+				    struct scatterlist *sgl)
 {
-	size_t size = m->nr_pages * sizeof(*m->sgl);
-	struct nvme_sgl_desc *sgl;
-	unsigned int q;
+	unsigned int max_seg = clamp_t(unsigned int,
+				       dma_get_max_seg_size(dev) & PAGE_MASK,
+				       PAGE_SIZE, SZ_2G);
+	u64 boundary = dma_get_seg_boundary(dev);
+	struct scatterlist *sg = NULL;
+	phys_addr_t end = 0;
+	unsigned int i, n = 0, cur = 0;
 
-	/* optional: no hard work for a large array */
-	sgl = kmalloc(size, (BLK_DMA_TAG_GFP & ~__GFP_RETRY_MAYFAIL) |
-		      __GFP_NORETRY);
-	if (!sgl)
-		return;
-	for (q = 0; q < m->nr_pages; q++) {
-		sgl[q].addr = cpu_to_le64(nvme_dt_addr(m, q));
-		sgl[q].length = cpu_to_le32(PAGE_SIZE);
-		memset(sgl[q].rsvd, 0, sizeof(sgl[q].rsvd));
-		sgl[q].type = NVME_SGL_FMT_DATA_DESC << 4;
+	for (i = 0; i < tag->nr_bvecs; i++) {
+		const struct bio_vec *bv = &tag->bvec[i];
+		phys_addr_t phys = page_to_phys(bv->bv_page) + bv->bv_offset;
+		unsigned int done = 0;
+
+		while (done < bv->bv_len) {
+			phys_addr_t at = phys + done;
+			u64 room = boundary - (at & boundary) + 1;
+			unsigned int len = bv->bv_len - done;
+
+			/* room is 0 only for an all-ones mask at address 0 */
+			if (room && room < len)
+				len = room;
+			/*
+			 * @cur counts from the start of the entry's first
+			 * page: an entry cut at max_seg ends on a page
+			 * boundary, and the next starts on one
+			 */
+			if (n && at == end && cur < max_seg &&
+			    (at & boundary)) {
+				len = min(len, max_seg - cur);
+				cur += len;
+				if (sgl)
+					sg->length += len;
+			} else {
+				len = min_t(unsigned int, len,
+					    max_seg - offset_in_page(at));
+				cur = offset_in_page(at) + len;
+				n++;
+				if (sgl) {
+					sg = sg ? sg_next(sg) : sgl;
+					sg_set_page(sg,
+						    pfn_to_page(PHYS_PFN(at)),
+						    len, offset_in_page(at));
+				}
+			}
+			done += len;
+			end = phys + done;
+		}
 	}
-	m->sgl_dma = dma_map_single(dev, sgl, size, DMA_TO_DEVICE);
-	if (dma_mapping_error(dev, m->sgl_dma)) {
-		kfree(sgl);
-		return;
+	return n;
+}
+
+/* page @p of the buffer is at @a for the device */
+static void nvme_dt_set_addr(struct nvme_dma_map *m, unsigned int p,
+			     dma_addr_t a)
+{
+	if (m->nr_layouts)
+		*nvme_dt_slot(m, 0, p) = cpu_to_le64(a);
+	else
+		m->addr[p] = a;
+}
+
+/*
+ * Check the DMA segments of the mapped buffer: whole pages but for the
+ * buffer's own start and end, nothing bounced. With @set, write the page
+ * addresses into @m->addr or the first set of PRP lists.
+ */
+static int nvme_dt_walk_segs(struct device *dev, struct nvme_dma_map *m,
+			     bool set)
+{
+	unsigned int i, q, p = 0, nents = m->sgt.nents;
+	struct scatterlist *sg;
+
+	for_each_sgtable_dma_sg(&m->sgt, sg, i) {
+		unsigned int off = i ? 0 : m->first_off;
+		unsigned int len = sg_dma_len(sg);
+		dma_addr_t a = sg_dma_address(sg) - off;
+
+		/* dma-direct: a segment beyond the DMA mask was bounced */
+		if (!get_dma_ops(dev) && dma_need_sync(dev, a + off))
+			return -EOPNOTSUPP;
+		if ((a & ~PAGE_MASK) ||
+		    (i + 1 < nents && ((off + len) & ~PAGE_MASK)))
+			return -EOPNOTSUPP;
+		for (q = 0; q < DIV_ROUND_UP(off + len, PAGE_SIZE); q++, p++) {
+			if (p >= m->nr_pages)
+				return -EOPNOTSUPP;
+			if (set)
+				nvme_dt_set_addr(m, p,
+						 a + (dma_addr_t)q * PAGE_SIZE);
+			if (!(p % 4096))
+				cond_resched();
+		}
 	}
-	/* beyond the DMA mask, dma-direct bounced it: go without */
-	if (!get_dma_ops(dev) && dma_need_sync(dev, m->sgl_dma)) {
-		dma_unmap_single(dev, m->sgl_dma, size, DMA_TO_DEVICE);
-		kfree(sgl);
-		return;
+	return p == m->nr_pages ? 0 : -EOPNOTSUPP;
+}
+
+/*
+ * Map the buffer with one dma_map_sgtable(); work out whether it is one
+ * segment, and where it is not (or SGLs are not to be used) give it PRP lists
+ * or, for one or two pages, the page addresses.
+ */
+static int nvme_dt_map_buffer(struct device *dev, const struct blk_dma_tag *tag,
+			      struct nvme_dma_map *m, bool sgl)
+{
+	int ret;
+
+	ret = sg_alloc_table(&m->sgt, nvme_dt_fill_sg(dev, tag, NULL),
+			     BLK_DMA_TAG_GFP);
+	if (ret)
+		return ret;
+	nvme_dt_fill_sg(dev, tag, m->sgt.sgl);
+	/*
+	 * dma-direct fails only where it would bounce a run (beyond the DMA
+	 * mask, too long for swiotlb): a device that cannot premap, quietly
+	 */
+	if (dma_map_sgtable(dev, &m->sgt, DMA_BIDIRECTIONAL,
+			    DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_NO_WARN))
+		return get_dma_ops(dev) ? -ENOMEM : -EOPNOTSUPP;
+	m->sgt_mapped = true;
+	ret = nvme_dt_walk_segs(dev, m, false);
+	if (ret)
+		return ret;
+	if (m->sgt.nents == 1) {
+		m->one_seg = true;
+		m->base = sg_dma_address(m->sgt.sgl) - m->first_off;
+		/* SGLs need nothing more; up to two pages PRP1/PRP2 do */
+		if (sgl || m->nr_pages <= 2)
+			return 0;
 	}
-	m->sgl = sgl;
+	if (m->nr_pages > 2) {
+		ret = nvme_dt_alloc_lists(dev, m);
+		if (ret)
+			return ret;
+	}
+	ret = nvme_dt_walk_segs(dev, m, true);
+	if (ret)
+		return ret;
+	nvme_dt_build_lists(dev, m);
+	return 0;
 }
 
 static int nvme_dt_new_map(struct device *dev, struct blk_dma_tag *tag,
-			   unsigned int nr_pages, unsigned int sgl_min);
+			   unsigned int nr_pages, bool sgl);
 
 /**
  * nvme_pci_dma_tag_map() - premap a buffer for an NVMe controller
  * @dev: the controller's DMA device
  * @tag: the tag; its mapping goes to @tag->priv
- * @sgl_min: the controller takes SGLs for IOs of at least that many bytes
- *	(the driver's sgl_threshold), or 0
+ * @sgl: the controller's IO queues take SGLs (and the driver uses them)
  *
  * Namespaces of one controller share the mapping of a buffer: a second tag
  * for the same buffer and device takes a reference on the first one's.
@@ -380,8 +476,7 @@ static int nvme_dt_new_map(struct device *dev, struct blk_dma_tag *tag,
  * Return: 0; -EOPNOTSUPP when the device needs bouncing or per-IO syncs;
  * -EINVAL when the buffer's interior pages are not whole pages; -ENOMEM.
  */
-int nvme_pci_dma_tag_map(struct device *dev, struct blk_dma_tag *tag,
-			 unsigned int sgl_min)
+int nvme_pci_dma_tag_map(struct device *dev, struct blk_dma_tag *tag, bool sgl)
 {
 	unsigned long page_size = PAGE_SIZE;
 	struct nvme_dma_map *m;
@@ -404,17 +499,17 @@ int nvme_pci_dma_tag_map(struct device *dev, struct blk_dma_tag *tag,
 			goto out_unlock;
 		}
 	}
-	ret = nvme_dt_new_map(dev, tag, nr_pages, sgl_min);
+	ret = nvme_dt_new_map(dev, tag, nr_pages, sgl);
 out_unlock:
 	mutex_unlock(&nvme_dt_maps_lock);
 	return ret;
 }
 
 static int nvme_dt_new_map(struct device *dev, struct blk_dma_tag *tag,
-			   unsigned int nr_pages, unsigned int sgl_min)
+			   unsigned int nr_pages, bool sgl)
 {
 	struct nvme_dma_map *m;
-	int ret = 0;
+	int ret;
 
 	m = kzalloc(sizeof(*m), BLK_DMA_TAG_GFP);
 	if (!m)
@@ -425,18 +520,11 @@ static int nvme_dt_new_map(struct device *dev, struct blk_dma_tag *tag,
 	m->users = 1;
 	m->first_off = tag->bvec[0].bv_offset & ~PAGE_MASK;
 	m->nr_pages = nr_pages;
-	if (nr_pages > 2)
-		ret = nvme_dt_alloc_lists(dev, m);
-	if (!ret)
-		ret = nvme_dt_map_pages(dev, tag, m);
+	ret = nvme_dt_map_buffer(dev, tag, m, sgl);
 	if (ret) {
 		nvme_dt_free(dev, m);
 		return ret;
 	}
-	nvme_dt_build_lists(dev, m);
-	/* SGLs only carry IOs of sgl_min bytes or more */
-	if (sgl_min && nr_pages > 1 && (u64)nr_pages * PAGE_SIZE >= sgl_min)
-		nvme_dt_build_sgl(dev, m);
 	/* in front of the other mappings of the array */
 	m->next = mtree_load(&nvme_dt_maps, (unsigned long)m->bvec);
 	ret = mtree_store(&nvme_dt_maps, (unsigned long)m->bvec, m,
@@ -495,22 +583,26 @@ void nvme_pci_dma_tag_unmap(struct device *dev, struct blk_dma_tag *tag)
 	mutex_unlock(&nvme_dt_maps_lock);
 }
 
-static void nvme_dt_setup_prps(const struct nvme_dma_map *m, unsigned int p,
+/* PRP1 and PRP2 of an IO of @len bytes at byte @off of page @p */
+static bool nvme_dt_setup_prps(const struct nvme_dma_map *m, unsigned int p,
 			       unsigned int off, unsigned int len,
 			       struct nvme_rw_command *cmd)
 {
 	unsigned int first = NVME_CTRL_PAGE_SIZE - off;
 	unsigned int k, l, vs, ve;
 
+	k = len <= first ? 0 : DIV_ROUND_UP(len - first, NVME_CTRL_PAGE_SIZE);
+	/* a single-segment buffer mapped for SGLs has no lists */
+	if (k > 1 && !m->nr_layouts)
+		return false;
 	cmd->dptr.prp1 = cpu_to_le64(nvme_dt_addr(m, p) + off);
-	if (len <= first) {
+	if (!k) {
 		cmd->dptr.prp2 = 0;
-		return;
+		return true;
 	}
-	k = DIV_ROUND_UP(len - first, NVME_CTRL_PAGE_SIZE);
 	if (k == 1) {
 		cmd->dptr.prp2 = cpu_to_le64(nvme_dt_addr(m, p + 1));
-		return;
+		return true;
 	}
 	/*
 	 * Entries p + 1 .. p + k. Layout 0 fails when the last one is at the
@@ -521,58 +613,61 @@ static void nvme_dt_setup_prps(const struct nvme_dma_map *m, unsigned int p,
 	ve = p + k;
 	l = !(ve % NVME_DT_PRPS_PER_PAGE) && ve / NVME_DT_PRPS_PER_PAGE != vs;
 	cmd->dptr.prp2 = cpu_to_le64(nvme_dt_entry(m, l, p + 1));
+	return true;
 }
 
 /**
- * nvme_pci_dma_tag_setup() - build a read or write command from a tag
- * @req: the request; its single bio may carry a tag of this disk
+ * __nvme_pci_dma_tag_setup() - build a read or write command from a tag
+ * @req: the request; its bio carries a tag (nvme_pci_dma_tag_setup() checks)
  * @cmd: the command, its data pointer to fill
- * @sgl: SGLs may be used for this request (queue and size allow)
+ * @sgl: SGLs may be used for this request (an IO queue of a controller
+ *	that takes them, and the driver's sgl_threshold not 0)
+ *
+ * A buffer mapped to one DMA segment gives an IO of more than two pages one
+ * SGL data block descriptor; otherwise the IO gets PRP1 and PRP2, pointing
+ * into the prebuilt lists for more than two pages.
  *
  * Context: the submission path; no allocation, no DMA mapping.
  * Return: true when @cmd is complete; false to map the request per IO.
  */
-bool nvme_pci_dma_tag_setup(struct request *req, struct nvme_rw_command *cmd,
-			    bool sgl)
+bool __nvme_pci_dma_tag_setup(struct request *req, struct nvme_rw_command *cmd,
+			      bool sgl)
 {
 	struct bio *bio = req->bio;
-	struct blk_dma_tag *tag = bio ? bio_dma_tag(bio) : NULL;
+	struct blk_dma_tag *tag = bio_dma_tag(bio);
 	const struct nvme_dma_map *m;
 	struct blk_dma_tag_loc loc;
-	unsigned int len, p, off;
+	unsigned int len;
 	u64 byte;
 
-	if (!tag)
-		return false;
 	m = tag->priv;
 	len = blk_rq_bytes(req);
 	if (!m || tag->kind != BLK_DMA_TAG_LEAF || tag->disk != req->q->disk ||
 	    bio != req->biotail ||
 	    (req->rq_flags & RQF_SPECIAL_PAYLOAD) ||
 	    (req_op(req) != REQ_OP_READ && req_op(req) != REQ_OP_WRITE) ||
-	    bio->bi_iter.bi_size != len || !blk_dma_tag_locate(tag, bio, &loc)) {
-		blk_dma_tag_account(req->q->disk, false);
-		return false;
-	}
+	    bio->bi_iter.bi_size != len || !blk_dma_tag_locate(tag, bio, &loc))
+		goto fallback;
 
 	byte = m->first_off + loc.pos;
-	p = byte >> PAGE_SHIFT;
-	off = byte & ~PAGE_MASK;
-	if (sgl && m->sgl && !off && !(len & ~PAGE_MASK)) {
-		unsigned int k = len >> PAGE_SHIFT;
-
+	/* within two pages PRP1 and PRP2 are as short, and the common case */
+	if (sgl && m->one_seg &&
+	    (byte & ~PAGE_MASK) + len > 2 * NVME_CTRL_PAGE_SIZE) {
 		cmd->flags = NVME_CMD_SGL_METABUF;
-		if (k == 1) {
-			cmd->dptr.sgl = m->sgl[p];
-		} else {
-			cmd->dptr.sgl.addr = cpu_to_le64(m->sgl_dma +
-							 p * sizeof(*m->sgl));
-			cmd->dptr.sgl.length = cpu_to_le32(k * sizeof(*m->sgl));
-			cmd->dptr.sgl.type = NVME_SGL_FMT_LAST_SEG_DESC << 4;
-		}
-	} else {
-		nvme_dt_setup_prps(m, p, off, len, cmd);
+		/* the whole descriptor: its reserved bytes must be 0 */
+		cmd->dptr.sgl = (struct nvme_sgl_desc) {
+			.addr	= cpu_to_le64(m->base + byte),
+			.length	= cpu_to_le32(len),
+			.type	= NVME_SGL_FMT_DATA_DESC << 4,
+		};
+	} else if (!nvme_dt_setup_prps(m, byte >> PAGE_SHIFT,
+				       byte & ~PAGE_MASK, len, cmd)) {
+		goto fallback;
 	}
 	blk_dma_tag_account(req->q->disk, true);
 	return true;
+
+fallback:
+	blk_dma_tag_account(req->q->disk, false);
+	return false;
 }

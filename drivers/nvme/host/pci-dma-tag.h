@@ -7,17 +7,29 @@
 #define _NVME_PCI_DMA_TAG_H
 
 #include <linux/blk-dma-tag.h>
+#include <linux/blk-mq.h>
 #include <linux/nvme.h>
 
 struct device;
-struct request;
 
 #ifdef CONFIG_BLK_DMA_TAG
-int nvme_pci_dma_tag_map(struct device *dev, struct blk_dma_tag *tag,
-			 unsigned int sgl_min);
+int nvme_pci_dma_tag_map(struct device *dev, struct blk_dma_tag *tag, bool sgl);
 void nvme_pci_dma_tag_unmap(struct device *dev, struct blk_dma_tag *tag);
-bool nvme_pci_dma_tag_setup(struct request *req, struct nvme_rw_command *cmd,
-			    bool sgl);
+bool __nvme_pci_dma_tag_setup(struct request *req, struct nvme_rw_command *cmd,
+			      bool sgl);
+
+/*
+ * Per IO: a request whose bio carries no tag costs a test here, not a call
+ * (see __nvme_pci_dma_tag_setup())
+ */
+static inline bool nvme_pci_dma_tag_setup(struct request *req,
+					  struct nvme_rw_command *cmd,
+					  bool sgl)
+{
+	if (!req->bio || !bio_dma_tag(req->bio))
+		return false;
+	return __nvme_pci_dma_tag_setup(req, cmd, sgl);
+}
 #else
 static inline bool nvme_pci_dma_tag_setup(struct request *req,
 					  struct nvme_rw_command *cmd,

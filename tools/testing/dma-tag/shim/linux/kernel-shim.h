@@ -20,6 +20,11 @@
 #include <string.h>
 #include "atomic.h"
 
+/* linux/build_bug.h's, on C11's keyword */
+#ifndef static_assert
+#define static_assert(expr, ...) _Static_assert(expr, #expr)
+#endif
+
 typedef uint64_t u64;
 typedef uint32_t u32;
 typedef uint64_t sector_t;
