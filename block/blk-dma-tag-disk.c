@@ -49,11 +49,6 @@
  */
 
 /* per-CPU IO counters */
-struct blk_dma_tag_stats {
-	u64 premapped;
-	u64 fallback;
-};
-
 /**
  * struct blk_dma_tag_disk - premapping state of a disk
  * @lock: serialises map, the drivers' unmap, revocation, membership changes
@@ -74,9 +69,8 @@ struct blk_dma_tag_stats {
  * @maps: tags made since the disk was added
  * @unmaps: tags whose mapping was undone (retired or revoked)
  * @remaps: composite tags rebuilt because the members changed
- * @stats: IOs that used a tag, and tagged IOs that were mapped per IO
- * @hot: the count of @index's tags, first: blk_dma_tag_attach() reads it
- *	inline (updated under @lock)
+ * @hot: what the submit path reads inline, first: the count of @index's
+ *	tags (updated under @lock) and the IO counters
  */
 struct blk_dma_tag_disk {
 	struct blk_dma_tag_disk_hot hot;
@@ -94,7 +88,6 @@ struct blk_dma_tag_disk {
 	u64 maps;
 	u64 unmaps;
 	u64 remaps;
-	struct blk_dma_tag_stats __percpu *stats;
 };
 
 /* blk_dma_tag_attach() casts the disk's dma_tag to its first member */
@@ -245,26 +238,6 @@ struct blk_dma_tag *__blk_dma_tag_attach(struct bio *bio)
 	return tag;
 }
 EXPORT_SYMBOL_GPL(__blk_dma_tag_attach);
-
-/**
- * blk_dma_tag_account() - count an IO that carried a tag
- * @disk: the disk whose driver built the command
- * @premapped: the command was built from the tag (else mapped per IO)
- *
- * Context: any.
- */
-void blk_dma_tag_account(struct gendisk *disk, bool premapped)
-{
-	struct blk_dma_tag_disk *dt = disk->dma_tag;
-
-	if (!dt)
-		return;
-	if (premapped)
-		this_cpu_inc(dt->stats->premapped);
-	else
-		this_cpu_inc(dt->stats->fallback);
-}
-EXPORT_SYMBOL_GPL(blk_dma_tag_account);
 
 /**
  * DOC: composite tags
@@ -657,7 +630,7 @@ static void blk_dma_tag_disk_put(struct blk_dma_tag_disk *dt)
 	/* the last tag of the disk was finished, and left the index */
 	WARN_ON_ONCE(!mtree_empty(&dt->index) || dt->hot.nr_indexed);
 	mtree_destroy(&dt->index);
-	free_percpu(dt->stats);
+	free_percpu(dt->hot.stats);
 	kfree(dt);
 }
 
@@ -1010,8 +983,8 @@ int blk_dma_tag_add_disk(struct gendisk *disk)
 	dt = kzalloc(sizeof(*dt), GFP_KERNEL);
 	if (!dt)
 		return -ENOMEM;
-	dt->stats = alloc_percpu(struct blk_dma_tag_stats);
-	if (!dt->stats) {
+	dt->hot.stats = alloc_percpu(struct blk_dma_tag_stats);
+	if (!dt->hot.stats) {
 		kfree(dt);
 		return -ENOMEM;
 	}
@@ -1141,7 +1114,7 @@ static u64 blk_dma_tag_sum(struct blk_dma_tag_disk *dt, bool premapped)
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
-		struct blk_dma_tag_stats *s = per_cpu_ptr(dt->stats, cpu);
+		struct blk_dma_tag_stats *s = per_cpu_ptr(dt->hot.stats, cpu);
 
 		sum += premapped ? s->premapped : s->fallback;
 	}

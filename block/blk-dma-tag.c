@@ -106,46 +106,12 @@ void blk_dma_tag_free(struct blk_dma_tag *tag)
 EXPORT_SYMBOL_GPL(blk_dma_tag_free);
 
 /**
- * blk_dma_tag_locate() - find a bio's data in a tag's buffer
- * @tag: the tag
- * @bio: a bio whose bi_io_vec may point into @tag->bvec
- * @loc: where the data starts, filled when the bio lies inside the buffer
- *
- * The rule that keeps tags safe: a driver builds a premapped command for @bio
- * only when this returns true, and then from @loc. A bio built on another
- * array, or reaching past the end of the buffer, gets false and is mapped
- * the ordinary way.
- *
- * Context: any.
- * Return: true when all of @bio's data lies inside the tag's buffer.
- */
-bool blk_dma_tag_locate(const struct blk_dma_tag *tag, const struct bio *bio,
-			struct blk_dma_tag_loc *loc)
-{
-	uintptr_t first = (uintptr_t)tag->bvec;
-	uintptr_t end = (uintptr_t)(tag->bvec + tag->nr_bvecs);
-	uintptr_t bv = (uintptr_t)(bio->bi_io_vec + bio->bi_iter.bi_idx);
-	unsigned int idx, done = bio->bi_iter.bi_bvec_done;
-
-	if (bv < first || bv >= end ||
-	    (bv - first) % sizeof(struct bio_vec))
-		return false;
-	idx = (bv - first) / sizeof(struct bio_vec);
-	if (done >= tag->bvec[idx].bv_len)
-		return false;
-	loc->idx = idx;
-	loc->offset = done;
-	loc->pos = tag->pos[idx] + done;
-	return loc->pos + bio->bi_iter.bi_size <= tag->pos[tag->nr_bvecs];
-}
-EXPORT_SYMBOL_GPL(blk_dma_tag_locate);
-
-/**
  * __blk_dma_tag_bio_prep() - fit a bio's tag to the device it is submitted to
  * @bio: a bio with a tag, being submitted to bio->bi_bdev
  *
- * Called from __submit_bio() through blk_dma_tag_bio_prep(). A tag of the
- * device the bio is submitted to stays. A composite tag on a bio that a
+ * Called from __submit_bio() through blk_dma_tag_bio_prep() for a tag of
+ * another disk than the one the bio is submitted to (a tag of that disk
+ * stays, tested inline). A composite tag on a bio that a
  * stacking driver remapped to a member becomes that member's entry (or
  * none); any other tag is dropped, and the member maps the IO the ordinary
  * way.

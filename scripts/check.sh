@@ -10,7 +10,8 @@
 #   4. vm: each tests/vm/NAME.sh in a freshly booted guest with fresh disks,
 #      under the timeout its "# timeout: N" line gives (times TIMEOUT_SCALE),
 #      with the NVMe controllers its "# disks: N" line asks for (default 4),
-#      in the IOMMU mode its "# iommu: MODE" line names (default IOMMU);
+#      in the IOMMU mode its "# iommu: MODE" line names (default IOMMU),
+#      with the vCPUs its "# smp: N" line asks for (default 2);
 #      after it the guest tears down what is left and checks that nothing
 #      stayed mapped or leaked and that the kernel log has no complaint
 #
@@ -107,9 +108,10 @@ phase_vm() {
 		timeout=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$t" | head -n 1)
 		disks=$(sed -n 's/^# disks: *\([0-9]*\).*/\1/p' "$t" | head -n 1)
 		iommu=$(sed -n 's/^# iommu: *\([a-z]*\).*/\1/p' "$t" | head -n 1)
+		smp=$(sed -n 's/^# smp: *\([0-9]*\).*/\1/p' "$t" | head -n 1)
 		t0=$(date +%s)
 		timeout=$((${VM_TIMEOUT:-${timeout:-300}} * TIMEOUT_SCALE))
-		vm_run "$runs/$name" "$timeout" --run "test:$name" --iommu "${iommu:-$IOMMU}" \
+		vm_run "$runs/$name" "$timeout" --run "test:$name" --iommu "${iommu:-$IOMMU}" --smp "${smp:-2}" \
 			--disks "${disks:-4}" $kernel_args -- $checker_args ${GUEST_ARGS:-}
 		for f in console ctl host; do
 			cp "$runs/$name/$f.log" "$logs/$name.$f.log"

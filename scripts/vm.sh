@@ -14,6 +14,7 @@
 #   --disks N         number of NVMe controllers (default 4)
 #   --disk-size SIZE  size of each disk (default 1G)
 #   --iommu MODE      strict (default), lazy, pt or off
+#   --smp N           vCPUs (default 2)
 #   --kernel FILE     default out/bzImage
 #   --initrd FILE     default out/initramfs.cpio.gz
 #   --interactive     console on this terminal instead of DIR/console.log
@@ -28,6 +29,7 @@ dir=
 disks=4
 disk_size=1G
 iommu=strict
+smp=2
 kernel=$DMATAG_OUT/bzImage
 initrd=$DMATAG_OUT/initramfs.cpio.gz
 interactive=0
@@ -38,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--disks) disks=$2; shift ;;
 	--disk-size) disk_size=$2; shift ;;
 	--iommu) iommu=$2; shift ;;
+	--smp) smp=$2; shift ;;
 	--kernel) kernel=$2; shift ;;
 	--initrd) initrd=$2; shift ;;
 	--interactive) interactive=1 ;;
@@ -68,7 +71,7 @@ append="console=ttyS0 panic=-1 quiet $(iommu_args "$iommu") dmatag.run=$run dmat
 [ "$run" = kunit ] || append="$append kunit.filter_glob=dmatag-none"
 append="$append $*"
 
-set -- -accel tcg -machine q35 -cpu max -m "${VM_MEM:-2G}" -smp 2 -no-reboot \
+set -- -accel tcg -machine q35 -cpu max -m "${VM_MEM:-2G}" -smp "$smp" -no-reboot \
 	-display none -monitor none \
 	-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off \
 	-qmp "unix:$dir/qmp.sock,server=on,wait=off"

@@ -14,6 +14,7 @@
 #include <linux/bvec.h>
 #include <linux/completion.h>
 #include <linux/list.h>
+#include <linux/percpu.h>
 #include <linux/llist.h>
 #include <linux/percpu-refcount.h>
 #include <linux/refcount.h>
@@ -186,8 +187,41 @@ struct blk_dma_tag *blk_dma_tag_alloc(struct gendisk *disk,
 				      const struct bio_vec *bvec,
 				      unsigned int nr_bvecs, gfp_t gfp);
 void blk_dma_tag_free(struct blk_dma_tag *tag);
-bool blk_dma_tag_locate(const struct blk_dma_tag *tag, const struct bio *bio,
-			struct blk_dma_tag_loc *loc);
+/**
+ * blk_dma_tag_locate() - find a bio's data in a tag's buffer
+ * @tag: the tag
+ * @bio: a bio whose bi_io_vec may point into @tag->bvec
+ * @loc: where the data starts, filled when the bio lies inside the buffer
+ *
+ * The rule that keeps tags safe: a driver builds a premapped command for @bio
+ * only when this returns true, and then from @loc. A bio built on another
+ * array, or reaching past the end of the buffer, gets false and is mapped
+ * the ordinary way. Inline: it runs once per premapped IO.
+ *
+ * Context: any.
+ * Return: true when all of @bio's data lies inside the tag's buffer.
+ */
+static inline bool blk_dma_tag_locate(const struct blk_dma_tag *tag,
+				      const struct bio *bio,
+				      struct blk_dma_tag_loc *loc)
+{
+	uintptr_t first = (uintptr_t)tag->bvec;
+	uintptr_t end = (uintptr_t)(tag->bvec + tag->nr_bvecs);
+	uintptr_t bv = (uintptr_t)(bio->bi_io_vec + bio->bi_iter.bi_idx);
+	unsigned int idx, done = bio->bi_iter.bi_bvec_done;
+
+	if (bv < first || bv >= end ||
+	    (bv - first) % sizeof(struct bio_vec))
+		return false;
+	idx = (bv - first) / sizeof(struct bio_vec);
+	if (done >= tag->bvec[idx].bv_len)
+		return false;
+	loc->idx = idx;
+	loc->offset = done;
+	loc->pos = tag->pos[idx] + done;
+	return loc->pos + bio->bi_iter.bi_size <= tag->pos[tag->nr_bvecs];
+}
+
 void __blk_dma_tag_bio_prep(struct bio *bio);
 struct blk_dma_tag *blk_dma_tag_translate(struct blk_dma_tag *tag,
 					  struct gendisk *member);
@@ -231,19 +265,29 @@ static inline bool blk_dma_premap_auto_any(void)
 	return atomic_read(&blk_dma_premap_nr_auto);
 }
 
-void blk_dma_tag_account(struct gendisk *disk, bool premapped);
+/**
+ * struct blk_dma_tag_stats - a disk's IO counters, per CPU
+ * @premapped: IOs whose command the driver built from their tag
+ * @fallback: IOs that carried a tag and were mapped per IO all the same
+ */
+struct blk_dma_tag_stats {
+	u64 premapped;
+	u64 fallback;
+};
 
 /**
  * struct blk_dma_tag_disk_hot - what the submit path reads of a disk's tags
  * @nr_indexed: tags in the disk's lookup index; while it is 0, direct IO on
  *	the disk looks nothing up and costs no call
+ * @stats: the counters blk_dma_tag_account() bumps
  *
  * The first member of the disk's tag state (struct blk_dma_tag_disk, private
- * to block/blk-dma-tag-disk.c), so that blk_dma_tag_attach() can test it
- * inline.
+ * to block/blk-dma-tag-disk.c), so that blk_dma_tag_attach() and
+ * blk_dma_tag_account() work inline.
  */
 struct blk_dma_tag_disk_hot {
 	unsigned int nr_indexed;
+	struct blk_dma_tag_stats __percpu *stats;
 };
 
 struct blk_dma_tag *__blk_dma_tag_attach(struct bio *bio);
@@ -271,6 +315,25 @@ static inline struct blk_dma_tag *blk_dma_tag_attach(struct bio *bio)
 	if (!READ_ONCE(hot->nr_indexed))
 		return NULL;
 	return __blk_dma_tag_attach(bio);
+}
+
+/**
+ * blk_dma_tag_account() - count an IO that carried a tag
+ * @disk: the disk whose driver built the command
+ * @premapped: the command was built from the tag (else mapped per IO)
+ *
+ * Context: any.
+ */
+static inline void blk_dma_tag_account(struct gendisk *disk, bool premapped)
+{
+	const struct blk_dma_tag_disk_hot *hot = (const void *)disk->dma_tag;
+
+	if (!hot)
+		return;
+	if (premapped)
+		this_cpu_inc(hot->stats->premapped);
+	else
+		this_cpu_inc(hot->stats->fallback);
 }
 
 static inline void blk_dma_tag_put(struct blk_dma_tag *tag)
@@ -308,7 +371,9 @@ static inline void bio_set_dma_tag(struct bio *bio, struct blk_dma_tag *tag)
  */
 static inline void blk_dma_tag_bio_prep(struct bio *bio)
 {
-	if (bio->bi_dma_tag)
+	struct blk_dma_tag *tag = bio->bi_dma_tag;
+
+	if (tag && tag->disk != bio->bi_bdev->bd_disk)
 		__blk_dma_tag_bio_prep(bio);
 }
 

@@ -9,9 +9,9 @@
 #   MAPCOST iommu stack members bytes map_us unmap_us mem_kib
 # and the kernel memory of many small and a few large buffers (memcost):
 #   MEMCOST iommu stack members nr_bufs buf_bytes map_ms free_kib_per_mib charged_kib_per_mib
-# and the path length of a 4 KiB random read, every traced kernel call per IO
-# (path_count), on this kernel or, with dmatag.bench_stock=1, on stock
-# 6.1.192 (plain only, and nothing else is measured):
+# With dmatag.bench_path=ours or =stock (stock 6.1.192: plain only), only
+# the path length of a 4 KiB random read, every traced kernel call per IO
+# (path_count; the host boots one vCPU for it, see tests/vm/path-length.sh):
 #   PATH iommu kernel stack path calls_per_io
 . /tests/guest/lib.sh
 
@@ -113,10 +113,9 @@ md_gone() { # md_gone MD DEVS...
 grep -q " /sys/fs/cgroup cgroup2 " /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup
 echo "+memory" >/sys/fs/cgroup/cgroup.subtree_control || failed=1
 
-kernel=ours
-if [ "$(cmdline_arg bench_stock)" = 1 ]; then
-	kernel=stock
-	say "== dmatag bench: stock kernel, IOMMU $iommu, path lengths"
+kernel=$(cmdline_arg bench_path)
+if [ -n "$kernel" ]; then
+	say "== dmatag bench: $kernel kernel, IOMMU $iommu, path lengths"
 	pathlen raw "/dev/$n0"
 	dm_create str "$(striped_table "$n0" "$n1" "$n2" "$n3")" || failed=1
 	pathlen dm-striped4 /dev/mapper/str
@@ -128,7 +127,6 @@ fi
 say "== dmatag bench: IOMMU $iommu, $reps x $runtime s per path, disks $n0 $n1 $n2 $n3"
 
 measure raw "/dev/$n0" "$n0"
-pathlen raw "/dev/$n0"
 mapcost raw "/dev/$n0" 1
 memcost raw "/dev/$n0" 1 1024 16384
 memcost raw "/dev/$n0" 1 4 $((64 << 20))
@@ -142,7 +140,6 @@ dm_remove lin
 
 dm_create str "$(striped_table "$n0" "$n1" "$n2" "$n3")" || failed=1
 measure dm-striped4 /dev/mapper/str "$(dm_disk str)"
-pathlen dm-striped4 /dev/mapper/str
 mapcost dm-striped4 /dev/mapper/str 4
 memcost dm-striped4 /dev/mapper/str 4 1024 16384
 memcost dm-striped4 /dev/mapper/str 4 4 $((64 << 20))

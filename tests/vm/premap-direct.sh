@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 900
 # iommu: pt
-# cases: 108
+# cases: 105
 # One mapping per buffer without an IOMMU (iommu=pt: dma-direct). A buffer
 # of ordinary pages is one segment per page, its IOs on PRP lists; a buffer
 # in one 2 MiB huge page is a single segment, its IOs one SGL descriptor;
@@ -56,9 +56,3 @@ check fio-auto-verify fio_verify auto "/dev/$n0" --bsrange=512-128k
 premap_mode "$n0" on
 check no-leak no_leak "$n0"
 
-# the path length without an IOMMU: dma-direct's map is short, premapped
-# still no longer than plain
-check path-plain path_count plain "/dev/$n0" --plain
-plain=$PC_CALLS
-check path-premapped path_count premapped "/dev/$n0"
-check path-premapped-not-longer less_than "$PC_CALLS" "$plain + 1"

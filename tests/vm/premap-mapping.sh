@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 900
-# cases: 79
+# iommu: strict
+# cases: 71
 # One mapping per buffer (strict IOMMU): a buffer is one dma_map_sgtable()
 # per DMA device, one contiguous IOVA range, and an IO on it one SGL data
 # block descriptor of any size. Counted with the function profiler: the map
@@ -9,7 +10,8 @@
 # in the same boot for comparison); the PRP lists that a controller without
 # SGLs needs (nvme.sgl_threshold=0: every chain-slot case of dmatag-io
 # verify through them); SGLs switched off under a running fio (the IOs a
-# list-less mapping cannot carry fall back, data verified).
+# list-less mapping cannot carry fall back, data verified). The path length:
+# path-length.sh.
 . /tests/guest/lib.sh
 
 n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2) n3=$(nvme_ns_of nv3)
@@ -100,17 +102,3 @@ check flip-fio-verified bg_fio_ok sgl-flip
 premap_mode "$n0" on
 check flip-no-leak no_leak "$n0"
 
-# the path length of a 4 KiB random read, every traced kernel call per IO,
-# plain and premapped in this boot, raw NVMe and dm striped x4: premapped
-# skips the IOVA allocation, the page table updates and the IOTLB flush
-check path-raw-plain path_count raw-plain "/dev/$n0" --plain
-raw_plain=$PC_CALLS
-check path-raw-premapped path_count raw-premapped "/dev/$n0"
-check path-raw-premapped-shorter less_than "$PC_CALLS" "$raw_plain"
-check path-striped-create dm_create str "$(striped_table "$n0" "$n1" "$n2" "$n3")"
-check path-striped-plain path_count striped-plain /dev/mapper/str --plain
-st_plain=$PC_CALLS
-check path-striped-premapped path_count striped-premapped /dev/mapper/str
-check path-striped-premapped-shorter less_than "$PC_CALLS" "$st_plain"
-dm_remove str
-check path-no-leak no_leak "$n0"
