@@ -93,22 +93,6 @@ struct blk_dma_tag_disk {
 /* blk_dma_tag_attach() casts the disk's dma_tag to its first member */
 static_assert(offsetof(struct blk_dma_tag_disk, hot) == 0);
 
-/**
- * struct blk_dma_tag_members - the member table of a composite tag
- * @rcu: frees the table after a grace period
- * @nr: entries in @m
- * @m: one entry per member disk: its tag, or NULL when it could not map
- *	(the member then gets plain IO)
- */
-struct blk_dma_tag_members {
-	struct rcu_head rcu;
-	unsigned int nr;
-	struct {
-		struct gendisk *disk;
-		struct blk_dma_tag *tag;
-	} m[];
-};
-
 static struct blk_dma_tag *__blk_dma_tag_map(struct block_device *bdev,
 					     const struct bio_vec *bvec,
 					     unsigned int nr_bvecs,
@@ -250,7 +234,7 @@ EXPORT_SYMBOL_GPL(__blk_dma_tag_attach);
  * fails only when no member could map (-EOPNOTSUPP).
  *
  * When a bio carrying a composite tag is submitted to a member,
- * __blk_dma_tag_bio_prep() replaces the tag by the member's entry under RCU:
+ * blk_dma_tag_bio_prep() replaces the tag by the member's entry under RCU:
  * no stacking driver has per-IO code. The member tags are owned by the
  * composite: unmapping it unmaps them, once no IO carries the composite.
  *
@@ -396,41 +380,6 @@ static void blk_dma_tag_unmap_members(struct blk_dma_tag *tag)
 	t = rcu_replace_pointer(tag->members, NULL, true);
 	blk_dma_tag_drop_table(t, NULL);
 }
-
-/**
- * blk_dma_tag_translate() - the member entry of a composite tag
- * @tag: a composite tag carried by a bio
- * @member: the disk the bio is being submitted to
- *
- * Counts the IO on @tag's disk as premapped when @member has a tag, as a
- * fallback otherwise. A member tag that its device revoked (the device is
- * going away) counts as none.
- *
- * Context: the submit path; does not sleep.
- * Return: @member's tag in @tag's table, or NULL.
- */
-struct blk_dma_tag *blk_dma_tag_translate(struct blk_dma_tag *tag,
-					  struct gendisk *member)
-{
-	struct blk_dma_tag_members *t;
-	struct blk_dma_tag *mt = NULL;
-	unsigned int i;
-
-	rcu_read_lock();
-	t = rcu_dereference(tag->members);
-	for (i = 0; t && i < t->nr; i++) {
-		if (t->m[i].disk == member) {
-			mt = t->m[i].tag;
-			if (mt && READ_ONCE(mt->revoked))
-				mt = NULL;
-			break;
-		}
-	}
-	rcu_read_unlock();
-	blk_dma_tag_account(tag->disk, mt);
-	return mt;
-}
-EXPORT_SYMBOL_GPL(blk_dma_tag_translate);
 
 /* the member table of a composite tag of @dt, under @dt->lock */
 static struct blk_dma_tag_members *

@@ -105,27 +105,3 @@ void blk_dma_tag_free(struct blk_dma_tag *tag)
 }
 EXPORT_SYMBOL_GPL(blk_dma_tag_free);
 
-/**
- * __blk_dma_tag_bio_prep() - fit a bio's tag to the device it is submitted to
- * @bio: a bio with a tag, being submitted to bio->bi_bdev
- *
- * Called from __submit_bio() through blk_dma_tag_bio_prep() for a tag of
- * another disk than the one the bio is submitted to (a tag of that disk
- * stays, tested inline). A composite tag on a bio that a
- * stacking driver remapped to a member becomes that member's entry (or
- * none); any other tag is dropped, and the member maps the IO the ordinary
- * way.
- *
- * Context: the submit path; does not sleep.
- */
-void __blk_dma_tag_bio_prep(struct bio *bio)
-{
-	struct blk_dma_tag *tag = bio->bi_dma_tag;
-
-	if (tag->disk == bio->bi_bdev->bd_disk)
-		return;
-	if (tag->kind == BLK_DMA_TAG_COMPOSITE)
-		bio->bi_dma_tag = blk_dma_tag_translate(tag, bio->bi_bdev->bd_disk);
-	else
-		bio->bi_dma_tag = NULL;
-}

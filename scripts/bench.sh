@@ -158,14 +158,16 @@ EOF
 	echo
 	echo "## Cost of premapping (one 64 MiB buffer, dmatag-io mapcost)"
 	echo
-	echo "Memory is the drop of MemFree across the map call (the driver's arrays and PRP lists, the"
-	echo "IOMMU's IOVA nodes and page tables); it is approximate (per-CPU page lists)."
+	echo "Memory is the drop of MemFree across the map call (nvme-pci's scatterlist and, where SGLs"
+	echo "cannot be used, PRP lists; the IOMMU's page tables); it is approximate (per-CPU page lists)."
+	echo "The calls are those of the map and of the unmap that follows, on all members together."
 	echo
-	echo "| IOMMU | stack | members | map ms | map ms per MiB per member | unmap ms | memory KiB (MemFree drop) | KiB per GiB per member |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|"
+	echo "| IOMMU | stack | members | map ms | map ms per MiB per member | unmap ms | memory KiB (MemFree drop) | KiB per GiB per member | map/unmap/flush calls |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
 	awk '$1 == "MAPCOST" { mib = $5 / 1048576
-		printf "| %s | %s | %d | %.1f | %.3f | %.1f | %d | %.0f |\n", $2, $3, $4,
-			$6 / 1000, $6 / 1000 / mib / $4, $7 / 1000, $8, $8 * 1024 / mib / $4 }' "$outdir/runs.txt"
+		printf "| %s | %s | %d | %.1f | %.3f | %.1f | %d | %.0f | %s |\n", $2, $3, $4,
+			$6 / 1000, $6 / 1000 / mib / $4, $7 / 1000, $8, $8 * 1024 / mib / $4,
+			(NF >= 11 ? $9 "/" $10 "/" $11 : "-") }' "$outdir/runs.txt"
 	echo
 	echo "## Kernel memory per MiB premapped (dmatag-io memcost)"
 	echo

@@ -17,6 +17,7 @@
 #include <linux/percpu.h>
 #include <linux/llist.h>
 #include <linux/percpu-refcount.h>
+#include <linux/rcupdate.h>
 #include <linux/refcount.h>
 
 struct attribute_group;
@@ -222,9 +223,6 @@ static inline bool blk_dma_tag_locate(const struct blk_dma_tag *tag,
 	return loc->pos + bio->bi_iter.bi_size <= tag->pos[tag->nr_bvecs];
 }
 
-void __blk_dma_tag_bio_prep(struct bio *bio);
-struct blk_dma_tag *blk_dma_tag_translate(struct blk_dma_tag *tag,
-					  struct gendisk *member);
 void blk_dma_tag_members_changed(struct gendisk *disk);
 void blk_dma_tag_members_left(struct gendisk *disk);
 void blk_dma_tag_members_joined(struct gendisk *disk);
@@ -336,6 +334,59 @@ static inline void blk_dma_tag_account(struct gendisk *disk, bool premapped)
 		this_cpu_inc(hot->stats->fallback);
 }
 
+/**
+ * struct blk_dma_tag_members - the member table of a composite tag
+ * @rcu: frees the table after a grace period
+ * @nr: entries in @m
+ * @m: one entry per member disk: its tag, or NULL when it could not map
+ *	(the member then gets plain IO)
+ *
+ * Built and replaced by block/blk-dma-tag-disk.c; read here, under RCU, by
+ * blk_dma_tag_translate() on the submit path.
+ */
+struct blk_dma_tag_members {
+	struct rcu_head rcu;
+	unsigned int nr;
+	struct {
+		struct gendisk *disk;
+		struct blk_dma_tag *tag;
+	} m[];
+};
+
+/**
+ * blk_dma_tag_translate() - the member entry of a composite tag
+ * @tag: a composite tag carried by a bio
+ * @member: the disk the bio is being submitted to
+ *
+ * Counts the IO on @tag's disk as premapped when @member has a tag, as a
+ * fallback otherwise. A member tag that its device revoked (the device is
+ * going away) counts as none.
+ *
+ * Context: the submit path; does not sleep.
+ * Return: @member's tag in @tag's table, or NULL.
+ */
+static inline struct blk_dma_tag *
+blk_dma_tag_translate(struct blk_dma_tag *tag, struct gendisk *member)
+{
+	struct blk_dma_tag_members *t;
+	struct blk_dma_tag *mt = NULL;
+	unsigned int i;
+
+	rcu_read_lock();
+	t = rcu_dereference(tag->members);
+	for (i = 0; t && i < t->nr; i++) {
+		if (t->m[i].disk == member) {
+			mt = t->m[i].tag;
+			if (mt && READ_ONCE(mt->revoked))
+				mt = NULL;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	blk_dma_tag_account(tag->disk, mt);
+	return mt;
+}
+
 static inline void blk_dma_tag_put(struct blk_dma_tag *tag)
 {
 	if (tag)
@@ -365,16 +416,32 @@ static inline void bio_set_dma_tag(struct bio *bio, struct blk_dma_tag *tag)
 	bio->bi_dma_tag = tag;
 }
 
-/*
- * Submission to a device: keep the tag when it is the device's own,
- * otherwise translate it (composite) or drop it. Next to blk-crypto's prep.
+/**
+ * blk_dma_tag_bio_prep() - fit a bio's tag to the device it is submitted to
+ * @bio: a bio being submitted to bio->bi_bdev
+ *
+ * Called from __submit_bio(), next to blk-crypto's prep. A tag of the disk
+ * the bio is submitted to stays. A composite tag on a bio that a stacking
+ * driver remapped to a member becomes that member's entry (or none); any
+ * other tag is dropped, and the member maps the IO the ordinary way. Inline,
+ * the translation included: a stacked premapped IO makes no call here.
+ *
+ * Context: the submit path; does not sleep.
  */
 static inline void blk_dma_tag_bio_prep(struct bio *bio)
 {
 	struct blk_dma_tag *tag = bio->bi_dma_tag;
+	struct gendisk *disk;
 
-	if (tag && tag->disk != bio->bi_bdev->bd_disk)
-		__blk_dma_tag_bio_prep(bio);
+	if (!tag)
+		return;
+	disk = bio->bi_bdev->bd_disk;
+	if (tag->disk == disk)
+		return;
+	if (tag->kind == BLK_DMA_TAG_COMPOSITE)
+		bio->bi_dma_tag = blk_dma_tag_translate(tag, disk);
+	else
+		bio->bi_dma_tag = NULL;
 }
 
 /*

@@ -6,7 +6,7 @@
 # giving the guest CPU time. One line per run:
 #   BENCH iommu stack workload path rep ios iops cpu_us_per_io map unmap flush
 # then the cost of mapping a buffer (dmatag-io mapcost):
-#   MAPCOST iommu stack members bytes map_us unmap_us mem_kib
+#   MAPCOST iommu stack members bytes map_us unmap_us mem_kib maps unmaps flushes
 # and the kernel memory of many small and a few large buffers (memcost):
 #   MEMCOST iommu stack members nr_bufs buf_bytes map_ms free_kib_per_mib charged_kib_per_mib
 # With dmatag.bench_path=ours or =stock (stock 6.1.192: plain only), only
@@ -70,12 +70,18 @@ pathlen() {
 	echo "PATH $iommu $kernel $1 premapped $PC_CALLS"
 }
 
-# mapcost STACK DEV MEMBERS: map and unmap one 64 MiB buffer, time and memory
+# mapcost STACK DEV DISK MEMBERS: map and unmap one 64 MiB buffer, time and
+# memory, and the map, unmap and flush calls of both (the unmap waited for)
 mapcost() {
-	local out
+	local out h
+	profile_on || failed=1
+	h=$(dma_hits)
 	out=$(dmatag-io mapcost "$2" --buf-size $((64 << 20)) 2>&1 | sed -n 's/^mapcost //p')
 	[ -n "$out" ] || { say "mapcost $1 failed"; failed=1; return; }
-	echo "MAPCOST $iommu $1 $3 $out"
+	no_leak "$3" || failed=1
+	wait_for 10 unmaps_caught_up "$h" || failed=1
+	set -- "$1" "$2" "$3" "$4" $h $(dma_hits)
+	echo "MAPCOST $iommu $1 $4 $out $(($8 - $5)) $(($9 - $6)) $((${10} - $7))"
 }
 
 # memcost STACK DEV MEMBERS NR SIZE: map NR buffers of SIZE at once; the
@@ -127,7 +133,7 @@ fi
 say "== dmatag bench: IOMMU $iommu, $reps x $runtime s per path, disks $n0 $n1 $n2 $n3"
 
 measure raw "/dev/$n0" "$n0"
-mapcost raw "/dev/$n0" 1
+mapcost raw "/dev/$n0" "$n0" 1
 memcost raw "/dev/$n0" 1 1024 16384
 memcost raw "/dev/$n0" 1 4 $((64 << 20))
 # many small buffers: the map time of 4,096 (the lookup index, O(N log N))
@@ -140,7 +146,7 @@ dm_remove lin
 
 dm_create str "$(striped_table "$n0" "$n1" "$n2" "$n3")" || failed=1
 measure dm-striped4 /dev/mapper/str "$(dm_disk str)"
-mapcost dm-striped4 /dev/mapper/str 4
+mapcost dm-striped4 /dev/mapper/str "$(dm_disk str)" 4
 memcost dm-striped4 /dev/mapper/str 4 1024 16384
 memcost dm-striped4 /dev/mapper/str 4 4 $((64 << 20))
 dm_remove str
@@ -156,14 +162,14 @@ md_gone md0 $all
 
 md_create md0 1 "/dev/$n0" "/dev/$n1" -- --size=512M >/dev/null || failed=1
 measure md-raid1x2 /dev/md0 md0
-mapcost md-raid1x2 /dev/md0 2
+mapcost md-raid1x2 /dev/md0 md0 2
 md_gone md0 "/dev/$n0" "/dev/$n1"
 
 md_create md0 10 $all -- --size=512M >/dev/null || failed=1
 measure md-raid10x4 /dev/md0 md0
 dm_create top "0 $(sectors md0) linear /dev/md0 0" || failed=1
 measure dm-linear-over-md-raid10 /dev/mapper/top "$(dm_disk top)"
-mapcost dm-linear-over-md-raid10 /dev/mapper/top 4
+mapcost dm-linear-over-md-raid10 /dev/mapper/top "$(dm_disk top)" 4
 dm_remove top
 fs_bench xfs-file-on-md-raid10 xfs /dev/md0 md0
 md_gone md0 $all

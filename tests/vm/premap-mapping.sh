@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 900
 # iommu: strict
-# cases: 71
+# cases: 75
 # One mapping per buffer (strict IOMMU): a buffer is one dma_map_sgtable()
 # per DMA device, one contiguous IOVA range, and an IO on it one SGL data
 # block descriptor of any size. Counted with the function profiler: the map
@@ -29,6 +29,7 @@ mapcost_count() {
 	h=$(dma_hits)
 	check "$label-run" sh -c "dmatag-io mapcost '$dev' $* >/tmp/mc-$label.log 2>&1"
 	check "$label-unmapped" no_leak "$disk"
+	check "$label-members-unmapped" wait_for 10 unmaps_caught_up "$h"
 	set -- $h $(dma_hits)
 	MC_MAP=$(($4 - $1)) MC_UNMAP=$(($5 - $2)) MC_FLUSH=$(($6 - $3))
 	MC_US=$(awk '$1 == "mapcost" { print $3 }' "/tmp/mc-$label.log")

@@ -461,7 +461,8 @@ static int nvme_dt_map_buffer(struct device *dev, const struct blk_dma_tag *tag,
 }
 
 static int nvme_dt_new_map(struct device *dev, struct blk_dma_tag *tag,
-			   unsigned int nr_pages, bool sgl);
+			   unsigned int nr_pages, bool sgl,
+			   struct nvme_dma_map *head);
 
 /**
  * nvme_pci_dma_tag_map() - premap a buffer for an NVMe controller
@@ -479,7 +480,7 @@ static int nvme_dt_new_map(struct device *dev, struct blk_dma_tag *tag,
 int nvme_pci_dma_tag_map(struct device *dev, struct blk_dma_tag *tag, bool sgl)
 {
 	unsigned long page_size = PAGE_SIZE;
-	struct nvme_dma_map *m;
+	struct nvme_dma_map *head, *m;
 	unsigned int nr_pages;
 	int ret = 0;
 
@@ -491,22 +492,24 @@ int nvme_pci_dma_tag_map(struct device *dev, struct blk_dma_tag *tag, bool sgl)
 		return ret;
 
 	mutex_lock(&nvme_dt_maps_lock);
-	for (m = mtree_load(&nvme_dt_maps, (unsigned long)tag->bvec); m;
-	     m = m->next) {
+	head = mtree_load(&nvme_dt_maps, (unsigned long)tag->bvec);
+	for (m = head; m; m = m->next) {
 		if (m->dev == dev && m->nr_bvecs == tag->nr_bvecs) {
 			m->users++;
 			tag->priv = m;
 			goto out_unlock;
 		}
 	}
-	ret = nvme_dt_new_map(dev, tag, nr_pages, sgl);
+	ret = nvme_dt_new_map(dev, tag, nr_pages, sgl, head);
 out_unlock:
 	mutex_unlock(&nvme_dt_maps_lock);
 	return ret;
 }
 
+/* a new mapping, in front of @head, the other mappings of the bvec array */
 static int nvme_dt_new_map(struct device *dev, struct blk_dma_tag *tag,
-			   unsigned int nr_pages, bool sgl)
+			   unsigned int nr_pages, bool sgl,
+			   struct nvme_dma_map *head)
 {
 	struct nvme_dma_map *m;
 	int ret;
@@ -525,8 +528,7 @@ static int nvme_dt_new_map(struct device *dev, struct blk_dma_tag *tag,
 		nvme_dt_free(dev, m);
 		return ret;
 	}
-	/* in front of the other mappings of the array */
-	m->next = mtree_load(&nvme_dt_maps, (unsigned long)m->bvec);
+	m->next = head;
 	ret = mtree_store(&nvme_dt_maps, (unsigned long)m->bvec, m,
 			  BLK_DMA_TAG_GFP);
 	if (ret) {
