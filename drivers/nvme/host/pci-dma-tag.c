@@ -438,22 +438,17 @@ static int nvme_dt_map_buffer(struct device *dev, const struct blk_dma_tag *tag,
 			    DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_NO_WARN))
 		return get_dma_ops(dev) ? -ENOMEM : -EOPNOTSUPP;
 	m->sgt_mapped = true;
-	ret = nvme_dt_walk_segs(dev, m, false);
-	if (ret)
-		return ret;
-	if (m->sgt.nents == 1) {
-		m->one_seg = true;
+	m->one_seg = m->sgt.nents == 1;
+	if (m->one_seg)
 		m->base = sg_dma_address(m->sgt.sgl) - m->first_off;
-		/* SGLs need nothing more; up to two pages PRP1/PRP2 do */
-		if (sgl || m->nr_pages <= 2)
-			return 0;
-	}
-	if (m->nr_pages > 2) {
+	/* one segment: SGLs need no list, and PRP1/PRP2 follow from the base */
+	if (m->nr_pages > 2 && !(m->one_seg && sgl)) {
 		ret = nvme_dt_alloc_lists(dev, m);
 		if (ret)
 			return ret;
 	}
-	ret = nvme_dt_walk_segs(dev, m, true);
+	/* one walk: check the segments, and write what is not computed */
+	ret = nvme_dt_walk_segs(dev, m, !m->one_seg || m->nr_layouts);
 	if (ret)
 		return ret;
 	nvme_dt_build_lists(dev, m);
