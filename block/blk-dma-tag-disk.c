@@ -69,6 +69,8 @@
  * @maps: tags made since the disk was added
  * @unmaps: tags whose mapping was undone (retired or revoked)
  * @remaps: composite tags rebuilt because the members changed
+ * @evictions: tags their owner unmapped to make room for a mapping on
+ *	another device (blk_dma_tag_evict())
  * @hot: what the submit path reads inline, first: the count of @index's
  *	tags (updated under @lock) and the IO counters
  */
@@ -88,6 +90,7 @@ struct blk_dma_tag_disk {
 	u64 maps;
 	u64 unmaps;
 	u64 remaps;
+	u64 evictions;
 };
 
 /* blk_dma_tag_attach() casts the disk's dma_tag to its first member */
@@ -98,7 +101,6 @@ static struct blk_dma_tag *__blk_dma_tag_map(struct block_device *bdev,
 					     unsigned int nr_bvecs,
 					     struct blk_dma_buf *buf,
 					     unsigned int depth);
-static void blk_dma_tag_disk_put(struct blk_dma_tag_disk *dt);
 
 /* lockdep: a stack maps its members with its own lock held, one level down */
 #define BLK_DMA_TAG_MAX_DEPTH	(MAX_LOCKDEP_SUBCLASSES - 1)
@@ -572,7 +574,16 @@ static DECLARE_WORK(blk_dma_tag_retire_work, blk_dma_tag_retire_fn);
 /* tags freed by the worker, for blk_dma_tag_flush() */
 static atomic_long_t blk_dma_tag_nr_freed;
 
-static void blk_dma_tag_disk_put(struct blk_dma_tag_disk *dt)
+/**
+ * blk_dma_tag_disk_put() - drop a hold on a disk's premapping state
+ * @dt: the state, from blk_dma_tag_disk_get() (or a tag's)
+ *
+ * The last hold frees it: the disk's own, dropped at its release, or a
+ * tag's or an owner's after that.
+ *
+ * Context: process context.
+ */
+void blk_dma_tag_disk_put(struct blk_dma_tag_disk *dt)
 {
 	if (!refcount_dec_and_test(&dt->ref))
 		return;
@@ -582,6 +593,7 @@ static void blk_dma_tag_disk_put(struct blk_dma_tag_disk *dt)
 	free_percpu(dt->hot.stats);
 	kfree(dt);
 }
+EXPORT_SYMBOL_GPL(blk_dma_tag_disk_put);
 
 /**
  * blk_dma_buf_put() - drop a reference on a premapped buffer
@@ -887,6 +899,51 @@ void blk_dma_tag_unmap(struct blk_dma_tag *tag)
 }
 EXPORT_SYMBOL_GPL(blk_dma_tag_unmap);
 
+/**
+ * blk_dma_tag_evict() - unmap a tag to make room for another
+ * @tag: the tag; the caller must not use it afterwards
+ *
+ * blk_dma_tag_unmap(), counted in the disk's dma_tag/evictions: an owner
+ * that bounds the devices it keeps a buffer mapped on drops the least
+ * recently used mapping with it, so that an admin sees mappings that are
+ * made and dropped again.
+ *
+ * Context: process context; does not sleep.
+ */
+void blk_dma_tag_evict(struct blk_dma_tag *tag)
+{
+	struct blk_dma_tag_disk *dt = tag->dt;
+
+	spin_lock(&dt->stop_lock);
+	dt->evictions++;
+	spin_unlock(&dt->stop_lock);
+	blk_dma_tag_unmap(tag);
+}
+EXPORT_SYMBOL_GPL(blk_dma_tag_evict);
+
+/**
+ * blk_dma_tag_disk_get() - hold the premapping state of a block device
+ * @bdev: the device, open (or otherwise kept) by the caller
+ *
+ * For an owner that remembers a device by its premapping state, and keeps
+ * it after the device is closed: the state outlives the disk while held,
+ * so the pointer is never the state of another disk, and holding it does
+ * not keep the disk, its driver or an open, so the device can be removed
+ * (dmsetup remove, mdadm --stop) at any time. Compare with
+ * bdev->bd_disk->dma_tag; drop with blk_dma_tag_disk_put().
+ *
+ * Return: the state, or NULL when the disk has no premapping.
+ */
+struct blk_dma_tag_disk *blk_dma_tag_disk_get(struct block_device *bdev)
+{
+	struct blk_dma_tag_disk *dt = bdev->bd_disk->dma_tag;
+
+	if (dt)
+		refcount_inc(&dt->ref);
+	return dt;
+}
+EXPORT_SYMBOL_GPL(blk_dma_tag_disk_get);
+
 /* disks in auto mode: while there is none, auto mode costs no call per IO */
 atomic_t blk_dma_premap_nr_auto = ATOMIC_INIT(0);
 
@@ -1118,6 +1175,13 @@ static ssize_t remaps_show(struct device *dev, struct device_attribute *attr,
 			offsetof(struct blk_dma_tag_disk, remaps));
 }
 
+static ssize_t evictions_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return blk_dma_tag_show_u64(dev, buf,
+			offsetof(struct blk_dma_tag_disk, evictions));
+}
+
 static ssize_t mapped_bytes_show(struct device *dev,
 				 struct device_attribute *attr, char *buf)
 {
@@ -1128,6 +1192,7 @@ static ssize_t mapped_bytes_show(struct device *dev,
 static DEVICE_ATTR_RO(maps);
 static DEVICE_ATTR_RO(unmaps);
 static DEVICE_ATTR_RO(remaps);
+static DEVICE_ATTR_RO(evictions);
 static DEVICE_ATTR_RO(mapped_bytes);
 static DEVICE_ATTR_RO(premapped_ios);
 static DEVICE_ATTR_RO(fallback_ios);
@@ -1164,6 +1229,7 @@ static struct attribute *blk_dma_tag_attrs[] = {
 	&dev_attr_maps.attr,
 	&dev_attr_unmaps.attr,
 	&dev_attr_remaps.attr,
+	&dev_attr_evictions.attr,
 	&dev_attr_mapped_bytes.attr,
 	&dev_attr_max_mapped_bytes.attr,
 	NULL,

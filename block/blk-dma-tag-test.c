@@ -518,6 +518,52 @@ static void disk_state_outlives_disk(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&f->unmaps), 1);
 }
 
+/*
+ * An owner that remembers the disk by its state (io_uring's entries of
+ * plain descriptors) keeps the state, and only the state, past the disk's
+ * deletion and release: the pointer stays valid for comparison and no
+ * mapping is left (KASAN reports a use after free otherwise).
+ */
+static void disk_state_held_by_owner(struct kunit *test)
+{
+	struct disk_fixture *f = test->priv;
+	struct blk_dma_tag_disk *dt;
+	struct blk_dma_tag *tag;
+
+	dt = blk_dma_tag_disk_get(&f->bdev);
+	KUNIT_ASSERT_PTR_EQ(test, dt, f->disk.dma_tag);
+	tag = blk_dma_tag_map(&f->bdev, f->bvec[0], 4, &f->buf);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tag));
+	KUNIT_EXPECT_PTR_EQ(test, tag->dt, dt);
+	blk_dma_tag_unmap(tag);
+	owner_put(test, &f->buf, &f->released);
+	blk_dma_tag_del_disk(&f->disk);
+	blk_dma_tag_release_disk(&f->disk);
+	KUNIT_EXPECT_NULL(test, f->disk.dma_tag);
+	/* still readable: the hot part the submit path tests */
+	KUNIT_EXPECT_EQ(test,
+			READ_ONCE(((struct blk_dma_tag_disk_hot *)dt)->nr_indexed),
+			0U);
+	blk_dma_tag_disk_put(dt);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->maps), atomic_read(&f->unmaps));
+}
+
+/* an eviction is an unmap (the VM tests read its dma_tag/evictions count) */
+static void disk_evict_unmaps(struct kunit *test)
+{
+	struct disk_fixture *f = test->priv;
+	struct blk_dma_tag *a, *b;
+
+	a = blk_dma_tag_map(&f->bdev, f->bvec[0], 4, &f->buf);
+	b = blk_dma_tag_map(&f->bdev, f->bvec[1], 4, &f->buf);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a) || IS_ERR(b));
+	blk_dma_tag_evict(a);
+	blk_dma_tag_unmap(b);
+	blk_dma_tag_flush();
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->unmaps), 2);
+	owner_put(test, &f->buf, &f->released);
+}
+
 static void disk_del_revokes(struct kunit *test)
 {
 	struct disk_fixture *f = test->priv;
@@ -574,6 +620,8 @@ static struct kunit_case blk_dma_tag_disk_cases[] = {
 	KUNIT_CASE(disk_attach_finds_own_buffer),
 	KUNIT_CASE(disk_unmap_retires_after_io),
 	KUNIT_CASE(disk_state_outlives_disk),
+	KUNIT_CASE(disk_state_held_by_owner),
+	KUNIT_CASE(disk_evict_unmaps),
 	KUNIT_CASE(disk_del_revokes),
 	KUNIT_CASE(disk_refusals),
 	{}

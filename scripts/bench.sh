@@ -123,12 +123,13 @@ EOF
 	echo
 	echo "$(date -u +%Y-%m-%d), $(uname -n): $(nproc) host CPUs, QEMU $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p') TCG, guest 2 vCPUs and 2 GiB,"
 	echo "emulated Intel IOMMU, NVMe on 1 GiB tmpfs files. Stock fio (io_uring, registered files and"
-	echo "buffers, QD 32, ${runtime} s per run); plain and premapped (queue/dma_premap=auto) alternate in one"
+	echo "buffers; on the -plainfd rows fixed buffers through plain descriptors, --fixedbufs=1 without"
+	echo "--registerfiles; QD 32, ${runtime} s per run); plain and premapped (queue/dma_premap=auto) alternate in one"
 	echo "boot per IOMMU mode; medians of $reps runs each. Counts are per IO from the ftrace function"
 	echo "profiler (dma_map_*, dma_unmap_*, qi_flush_iotlb); CPU is guest busy time per IO."
 	echo "Under TCG the emulation dominates and IOPS vary by about 10 %; the counts are exact."
 	echo "Premapped counts include the one-time mapping of fio's buffers at their first IO (auto"
-	echo "mode: iodepth buffers x pages x members; large for 128 KiB buffers over short runs), and"
+	echo "mode: iodepth buffers x members; large for 128 KiB buffers over short runs), and"
 	echo "multi-member writes and 128 KiB reads over two stripes count one mapping per member IO."
 	echo
 	echo "| IOMMU | stack | workload | IOPS plain | IOPS premapped | ratio | CPU us/IO plain | CPU us/IO premapped | map/unmap/flush plain | map/unmap/flush premapped |"

@@ -10,8 +10,10 @@
  * (zero and huge lengths, NULL, unmapped, PROT_NONE and file-backed memory,
  * unaligned starts, ranges overlapping other slots); put a block device, a
  * regular file, a pipe, /dev/null or a closed descriptor into a file slot;
- * IORING_REGISTER_MAP_BUFFERS / UNMAP_BUFFERS with random file indices,
- * ranges and flags; READ_FIXED / WRITE_FIXED with random buffer indices,
+ * IORING_REGISTER_MAP_BUFFERS / UNMAP_BUFFERS with random file indices or
+ * plain descriptors (IORING_MAP_BUFFERS_FD), ranges and flags; READ_FIXED /
+ * WRITE_FIXED through registered files or the devices' plain descriptors
+ * with random buffer indices,
  * addresses, lengths and offsets, left in flight up to a queue depth; close
  * the original descriptor of a registered device; tear the ring down with
  * IO in flight and make a new one. A second thread writes good and bad
@@ -443,13 +445,21 @@ static unsigned int pick_file(void)
 static void step_io(void)
 {
 	unsigned int bi = pick_buf(), fi = pick_file(), slot, i, s;
-	bool write = below(2), expect_ok = true, verify = true;
+	bool write = below(2), expect_ok = true, verify = true, plain = false;
 	struct io_uring_sqe *sqe;
 	struct inflight *io;
 	struct dev *d = NULL;
 	uint64_t off;
 	unsigned int len;
 	char *addr;
+
+	/* a quarter through a device's own descriptor, not a registered file */
+	if (below(4) == 0) {
+		d = &devs[below(nr_devs)];
+		plain = d->fd >= 0;
+		if (!plain)
+			d = NULL;
+	}
 
 	if (R.nr_inflight == QD)
 		reap(QD - 1);
@@ -479,7 +489,7 @@ static void step_io(void)
 	}
 	if (!(bi < NR_BUFS && R.bufs && R.iov[bi].iov_base))
 		expect_ok = false;
-	if (fi < NR_FILES && R.files && R.kind[fi] == F_DEV)
+	if (!plain && fi < NR_FILES && R.files && R.kind[fi] == F_DEV)
 		d = R.fdev[fi];
 	if (d && !write && below(2) && recent[below(NR_RECENT)].dev == d) {
 		/* read back something written lately */
@@ -497,11 +507,12 @@ static void step_io(void)
 		off += 1 + below(SECTOR - 1);	/* unaligned offset */
 		expect_ok = false;
 	}
-	if (!(fi < NR_FILES && R.files && R.kind[fi] != F_NONE && R.kind[fi] != F_PIPE))
+	if (!plain &&
+	    !(fi < NR_FILES && R.files && R.kind[fi] != F_NONE && R.kind[fi] != F_PIPE))
 		expect_ok = false;
-	if (fi < NR_FILES && R.files && R.kind[fi] == F_PIPE)
+	if (!plain && fi < NR_FILES && R.files && R.kind[fi] == F_PIPE)
 		return;		/* a pipe would block: it is only mapped */
-	if (fi < NR_FILES && R.files && R.kind[fi] == F_NULL && !write)
+	if (!plain && fi < NR_FILES && R.files && R.kind[fi] == F_NULL && !write)
 		expect_ok = false;	/* reads nothing */
 	if (in_quarantine(addr, len))
 		return;
@@ -549,11 +560,14 @@ static void step_io(void)
 			d->stamp[s] = 0;
 	}
 	sqe = io_uring_get_sqe(&R.r);
+	if (plain)
+		fi = (unsigned int)d->fd;
 	if (write)
 		io_uring_prep_write_fixed(sqe, (int)fi, addr, len, off, (int)bi);
 	else
 		io_uring_prep_read_fixed(sqe, (int)fi, addr, len, off, (int)bi);
-	sqe->flags |= IOSQE_FIXED_FILE;
+	if (!plain)
+		sqe->flags |= IOSQE_FIXED_FILE;
 	sqe->user_data = slot;
 	R.nr_inflight++;
 	if (io_uring_submit(&R.r) != 1)
@@ -662,6 +676,14 @@ static void step_map(bool unmap)
 		mb.buf_end = 0xffffffffu;
 	if (below(32) == 0)
 		mb.flags = 1u << below(32);
+	/* a plain descriptor: a device's (open or not), a pipe, /dev/null */
+	if (below(6) == 0) {
+		int fds[] = { devs[below(nr_devs)].fd, pipe_fd[0], null_fd,
+			      reg_fd };
+
+		mb.flags |= IORING_MAP_BUFFERS_FD;
+		mb.file_index = (uint32_t)(below(4) ? fds[0] : fds[below(4)]);
+	}
 	if (below(32) == 0)
 		mb.resv[below(2)] = rnd();
 	ret = reg(unmap ? IORING_REGISTER_UNMAP_BUFFERS : IORING_REGISTER_MAP_BUFFERS,

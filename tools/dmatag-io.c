@@ -75,6 +75,18 @@
  *	nodes included; noisy), and what was charged to the memory cgroup the
  *	process moved to for the map ("-" without cgroup v2), a second after
  *	the map (once RCU has freed what the map replaced).
+ *   dmatag-io plain DEV --dev2 DEV2 --dev3 DEV3
+ *	Fixed buffers through plain descriptors in auto mode (the caller sets
+ *	it on the three devices): through two descriptors of DEV one mapping
+ *	per buffer, through DEV2 one more, after closing every descriptor of
+ *	DEV a new one uses its mapping; with io_uring_premap_max_devices 2,
+ *	DEV3 evicts the least recently used device (dma_tag/evictions), which
+ *	maps again when used again. Every byte is compared (WRITE_FIXED,
+ *	READ_FIXED, pread), every fixed IO premapped, nothing left mapped.
+ *   dmatag-io closefd DEV
+ *	Premap 32 buffers through a plain descriptor (IORING_MAP_BUFFERS_FD),
+ *	queue a READ_FIXED per buffer, close the descriptor and exit with the
+ *	reads in flight.
  *   dmatag-io hold DEV [--seconds N]
  *	Premap, then read with READ_FIXED until an IO fails or reads nothing
  *	(the device was removed) or N seconds (default 120) pass; then check
@@ -122,6 +134,18 @@ static int map_bufs(struct io_uring *ring, unsigned int op, int fd,
 {
 	struct io_uring_map_buffers mb = {
 		.file_index = (uint32_t)fd, .buf_start = start, .buf_end = end,
+	};
+
+	return reg(ring, op, &mb, 1);
+}
+
+/* map_bufs() for the plain descriptor FD (IORING_MAP_BUFFERS_FD) */
+static int map_bufs_fd(struct io_uring *ring, unsigned int op, int fd,
+		       unsigned int start, unsigned int end)
+{
+	struct io_uring_map_buffers mb = {
+		.file_index = (uint32_t)fd, .buf_start = start, .buf_end = end,
+		.flags = IORING_MAP_BUFFERS_FD,
 	};
 
 	return reg(ring, op, &mb, 1);
@@ -262,18 +286,23 @@ static void fill(unsigned char *p, size_t len, uint64_t seed)
 }
 
 /* submit one fixed IO and wait for it; returns res */
-static int fixed_io(struct io_uring *ring, int write, void *addr,
-		    unsigned int len, uint64_t off, int buf_index)
+/* one READ_FIXED or WRITE_FIXED through plain descriptor FD, or with FD -1
+ * through registered file 0; its result */
+static int fixed_io_fd(struct io_uring *ring, int fd, int write, void *addr,
+		       unsigned int len, uint64_t off, int buf_index)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 	struct io_uring_cqe *cqe;
 	int ret;
 
 	if (write)
-		io_uring_prep_write_fixed(sqe, 0, addr, len, off, buf_index);
+		io_uring_prep_write_fixed(sqe, fd < 0 ? 0 : fd, addr, len, off,
+					  buf_index);
 	else
-		io_uring_prep_read_fixed(sqe, 0, addr, len, off, buf_index);
-	sqe->flags |= IOSQE_FIXED_FILE;
+		io_uring_prep_read_fixed(sqe, fd < 0 ? 0 : fd, addr, len, off,
+					 buf_index);
+	if (fd < 0)
+		sqe->flags |= IOSQE_FIXED_FILE;
 	ret = io_uring_submit(ring);
 	if (ret != 1)
 		die("io_uring_submit", -ret);
@@ -283,6 +312,12 @@ static int fixed_io(struct io_uring *ring, int write, void *addr,
 	ret = cqe->res;
 	io_uring_cqe_seen(ring, cqe);
 	return ret;
+}
+
+static int fixed_io(struct io_uring *ring, int write, void *addr,
+		    unsigned int len, uint64_t off, int buf_index)
+{
+	return fixed_io_fd(ring, -1, write, addr, len, off, buf_index);
 }
 
 struct setup {
@@ -634,6 +669,130 @@ static void expect_map_with(struct io_uring *ring, const char *name,
 	write_sysfs(rel, restore);
 }
 
+/*
+ * IORING_MAP_BUFFERS_FD: the errnos of a plain descriptor, and what a map
+ * through one is: the device's, shared by its descriptors, kept after they
+ * are closed, undone by an unmap through any descriptor of the device.
+ */
+static void errnos_fd(unsigned char *buf, const char *unsupported,
+		      const char *regular)
+{
+	struct iovec iov = { buf, 64 * KIB };
+	long long maps0, unmaps0, pm0;
+	struct io_uring r3;
+	int fd, fd2, closed, p[2], dir, null, ret;
+
+	ret = io_uring_queue_init(4, &r3, 0);
+	if (ret)
+		die("io_uring_queue_init", -ret);
+	expect("fd-no-buffers",
+	       map_bufs_fd(&r3, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1), -ENXIO);
+	if (io_uring_register_buffers(&r3, &iov, 1))
+		die("io_uring_register_buffers", EINVAL);
+	fd = open(dev_path, O_RDWR | O_DIRECT);
+	closed = dup(fd);
+	dir = open("/", O_RDONLY | O_DIRECTORY);
+	null = open("/dev/null", O_RDWR);
+	if (fd < 0 || closed < 0 || dir < 0 || null < 0 || pipe(p))
+		die("open", errno);
+	close(closed);
+	expect("fd-closed",
+	       map_bufs_fd(&r3, IORING_REGISTER_MAP_BUFFERS, closed, 0, 1),
+	       -EBADF);
+	expect("fd-negative",
+	       map_bufs_fd(&r3, IORING_REGISTER_MAP_BUFFERS, -1, 0, 1), -EBADF);
+	{
+		int opath = open(dev_path, O_PATH);
+
+		expect("fd-o-path",
+		       map_bufs_fd(&r3, IORING_REGISTER_MAP_BUFFERS, opath, 0,
+				   1), -EBADF);
+		close(opath);
+	}
+	expect("fd-pipe", map_bufs_fd(&r3, IORING_REGISTER_MAP_BUFFERS, p[0],
+				      0, 1), -ENOTBLK);
+	expect("fd-ring", map_bufs_fd(&r3, IORING_REGISTER_MAP_BUFFERS,
+				      r3.ring_fd, 0, 1), -ENOTBLK);
+	expect("fd-char-device",
+	       map_bufs_fd(&r3, IORING_REGISTER_MAP_BUFFERS, null, 0, 1),
+	       -ENOTBLK);
+	expect("fd-directory",
+	       map_bufs_fd(&r3, IORING_REGISTER_MAP_BUFFERS, dir, 0, 1),
+	       -EINVAL);
+	expect("fd-range-past-end",
+	       map_bufs_fd(&r3, IORING_REGISTER_MAP_BUFFERS, fd, 0, 2), -EINVAL);
+	if (regular) {
+		int rfd = open(regular, O_RDWR | O_CREAT, 0600);
+
+		expect("fd-regular-file-no-bdev",
+		       map_bufs_fd(&r3, IORING_REGISTER_MAP_BUFFERS, rfd, 0, 1),
+		       -EOPNOTSUPP);
+		close(rfd);
+	}
+	if (unsupported) {
+		int ufd = open(unsupported, O_RDWR | O_DIRECT);
+
+		expect("fd-device-without-support",
+		       map_bufs_fd(&r3, IORING_REGISTER_MAP_BUFFERS, ufd, 0, 1),
+		       -EOPNOTSUPP);
+		close(ufd);
+	}
+	/* an unmap: argument errors only, nothing mapped is not an error */
+	expect("fd-unmap-closed",
+	       map_bufs_fd(&r3, IORING_REGISTER_UNMAP_BUFFERS, closed, 0, 1),
+	       -EBADF);
+	expect("fd-unmap-pipe",
+	       map_bufs_fd(&r3, IORING_REGISTER_UNMAP_BUFFERS, p[0], 0, 1), 0);
+	expect("fd-unmap-not-mapped",
+	       map_bufs_fd(&r3, IORING_REGISTER_UNMAP_BUFFERS, fd, 0, 1), 0);
+	expect("fd-no-tag-made", (int)counter("mapped_bytes"), 0);
+
+	/* one mapping for the device, whichever descriptor names it */
+	maps0 = counter("maps");
+	unmaps0 = counter("unmaps");
+	expect("fd-map", map_bufs_fd(&r3, IORING_REGISTER_MAP_BUFFERS, fd, 0, 1),
+	       0);
+	fd2 = open(dev_path, O_RDWR | O_DIRECT);
+	expect("fd-map-second-descriptor",
+	       map_bufs_fd(&r3, IORING_REGISTER_MAP_BUFFERS, fd2, 0, 1), 0);
+	expect("fd-one-mapping", (int)(counter("maps") - maps0), 1);
+	/* the registered-file map of the same device shares it */
+	if (io_uring_register_files(&r3, &fd, 1))
+		die("io_uring_register_files", EINVAL);
+	expect("fd-and-registered-file",
+	       map_bufs(&r3, IORING_REGISTER_MAP_BUFFERS, 0, 0, 1), 0);
+	expect("fd-shared-with-registered-file",
+	       (int)(counter("maps") - maps0), 1);
+	io_uring_unregister_files(&r3);
+	usleep(100000);
+	expect("fd-kept-after-unregister-files",
+	       (int)(counter("unmaps") - unmaps0), 0);
+	close(fd);
+	close(fd2);
+	/* kept after the descriptors closed; used by a new one */
+	fd = open(dev_path, O_RDWR | O_DIRECT);
+	pm0 = counter("premapped_ios");
+	expect("fd-io-after-close", fixed_io_fd(&r3, fd, 0, buf, 4096, 0, 0),
+	       4096);
+	expect("fd-io-premapped", (int)(counter("premapped_ios") - pm0), 1);
+	expect("fd-still-one-mapping", (int)(counter("maps") - maps0), 1);
+	expect("fd-unmap", map_bufs_fd(&r3, IORING_REGISTER_UNMAP_BUFFERS, fd,
+				       0, 1), 0);
+	expect("fd-unmapped",
+	       (int)(counter_settled("unmaps", unmaps0 + 1) - unmaps0), 1);
+	pm0 = counter("premapped_ios");
+	expect("fd-io-after-unmap", fixed_io_fd(&r3, fd, 0, buf, 4096, 0, 0),
+	       4096);
+	expect("fd-io-after-unmap-plain",
+	       (int)(counter("premapped_ios") - pm0), 0);
+	close(fd);
+	close(dir);
+	close(null);
+	close(p[0]);
+	close(p[1]);
+	io_uring_queue_exit(&r3);
+}
+
 static int cmd_errnos(const char *unsupported, const char *regular)
 {
 	struct io_uring_map_buffers mb = { .file_index = 0, .buf_start = 0,
@@ -656,9 +815,14 @@ static int cmd_errnos(const char *unsupported, const char *regular)
 	expect("arg-bad-pointer",
 	       reg(&s.ring, IORING_REGISTER_MAP_BUFFERS, (void *)8, 1),
 	       -EFAULT);
-	mb.flags = 1;
-	expect("flags-nonzero",
+	mb.flags = 2;
+	expect("flags-unknown",
 	       reg(&s.ring, IORING_REGISTER_MAP_BUFFERS, &mb, 1), -EINVAL);
+	mb.flags = IORING_MAP_BUFFERS_FD | 0x80000000u;
+	expect("flags-fd-and-unknown",
+	       reg(&s.ring, IORING_REGISTER_MAP_BUFFERS, &mb, 1), -EINVAL);
+	expect("unmap-flags-fd-and-unknown",
+	       reg(&s.ring, IORING_REGISTER_UNMAP_BUFFERS, &mb, 1), -EINVAL);
 	mb.flags = 0;
 	mb.resv[1] = 1;
 	expect("resv-nonzero",
@@ -785,6 +949,8 @@ static int cmd_errnos(const char *unsupported, const char *regular)
 		close(fds[0]);
 	}
 	io_uring_queue_exit(&r2);
+
+	errnos_fd(s.buf[0], unsupported, regular);
 
 	/* closing the fd keeps the registered file; unregistering unmaps */
 	{
@@ -1647,6 +1813,29 @@ static int cmd_buffered(void)
 	return 0;
 }
 
+/*
+ * DEV opened O_DIRECT (the descriptor), @nr anonymous buffers of @bs in
+ * @iov, not registered, and @ring of @nr entries
+ */
+static int open_with_bufs(struct io_uring *ring, struct iovec *iov,
+			  unsigned int nr, size_t bs)
+{
+	unsigned int i;
+	int fd, ret;
+
+	fd = open(dev_path, O_RDWR | O_DIRECT);
+	if (fd < 0)
+		die(dev_path, errno);
+	for (i = 0; i < nr; i++) {
+		iov[i].iov_base = map_anon(bs);
+		iov[i].iov_len = bs;
+	}
+	ret = io_uring_queue_init(nr, ring, 0);
+	if (ret)
+		die("io_uring_queue_init", -ret);
+	return fd;
+}
+
 static int cmd_held(const char *go)
 {
 	enum { NR = 8, BS = 64 * KIB };
@@ -1657,16 +1846,7 @@ static int cmd_held(const char *go)
 	double t0;
 	int fd, ret;
 
-	fd = open(dev_path, O_RDWR | O_DIRECT);
-	if (fd < 0)
-		die(dev_path, errno);
-	for (i = 0; i < NR; i++) {
-		iov[i].iov_base = map_anon(BS);
-		iov[i].iov_len = BS;
-	}
-	ret = io_uring_queue_init(NR, &ring, 0);
-	if (ret)
-		die("io_uring_queue_init", -ret);
+	fd = open_with_bufs(&ring, iov, NR, BS);
 	register_and_map(&ring, iov, NR, fd);
 	printf("mapped\n");
 	while (access(go, F_OK))
@@ -1722,10 +1902,273 @@ static void usage(void)
 	exit(2);
 }
 
+/* --- plain descriptors ---------------------------------------------------- */
+
+struct plain_dev {
+	const char *path;
+	char sysdir[256];
+	int fd;
+};
+
+static long long pcounter(struct plain_dev *d, const char *name)
+{
+	return dmatag_counter(d->sysdir, name);
+}
+
+static long long pcounter_settled(struct plain_dev *d, const char *name,
+				  long long want)
+{
+	long long v;
+	int i;
+
+	for (i = 0; (v = pcounter(d, name)) != want && i < 100; i++)
+		usleep(100000);
+	return v;
+}
+
+static void plain_open(struct plain_dev *d)
+{
+	d->fd = open(d->path, O_RDWR | O_DIRECT);
+	if (d->fd < 0)
+		die(d->path, errno);
+}
+
+#define PLAIN_BUFS	4
+#define PLAIN_BUF	(128 * KIB)
+
+/*
+ * Write a fresh pattern from each buffer with WRITE_FIXED through WFD, read
+ * it back with READ_FIXED through RFD (descriptors of one device) into the
+ * buffer after clearing it, and compare; then read it once more with a
+ * plain pread. Every IO a full 128 KiB at its own offset. Return the fixed
+ * IOs done, or -1 after a failed check NAME.
+ */
+static int plain_round(const char *name, struct io_uring *ring,
+		       unsigned char **bufs, int wfd, int rfd,
+		       unsigned char *ref, uint64_t seed)
+{
+	unsigned int b;
+	int ret;
+
+	for (b = 0; b < PLAIN_BUFS; b++) {
+		uint64_t off = (uint64_t)b * PLAIN_BUF;
+
+		fill(bufs[b], PLAIN_BUF, seed + b);
+		memcpy(ref, bufs[b], PLAIN_BUF);
+		ret = fixed_io_fd(ring, wfd, 1, bufs[b], PLAIN_BUF, off, b);
+		if (ret != (int)PLAIN_BUF)
+			goto io_failed;
+		memset(bufs[b], 0, PLAIN_BUF);
+		ret = fixed_io_fd(ring, rfd, 0, bufs[b], PLAIN_BUF, off, b);
+		if (ret != (int)PLAIN_BUF)
+			goto io_failed;
+		if (memcmp(bufs[b], ref, PLAIN_BUF)) {
+			fail(name, "buffer %u: READ_FIXED returned other data",
+			     b);
+			return -1;
+		}
+		memset(bufs[b], 0, PLAIN_BUF);
+		if (pread(rfd, bufs[b], PLAIN_BUF, off) != (ssize_t)PLAIN_BUF ||
+		    memcmp(bufs[b], ref, PLAIN_BUF)) {
+			fail(name, "buffer %u: pread returned other data", b);
+			return -1;
+		}
+	}
+	ok(name);
+	return 2 * PLAIN_BUFS;
+
+io_failed:
+	fail(name, "buffer %u: %s", b, ret < 0 ? strerror(-ret) : "short IO");
+	return -1;
+}
+
+/* the check NAME: D's counter C grew by WANT since V0 */
+static void expect_grew(const char *name, struct plain_dev *d, const char *c,
+			long long v0, long long want)
+{
+	long long v = pcounter(d, c);
+
+	if (v - v0 == want)
+		ok(name);
+	else
+		fail(name, "%s %s +%lld, want +%lld", d->path, c, v - v0, want);
+}
+
+#define MAX_DEVICES_SYSCTL "/proc/sys/kernel/io_uring_premap_max_devices"
+
+/*
+ * plain: fixed buffers through plain descriptors in auto mode (the caller
+ * switched DEV, DEV2 and DEV3 to auto). A buffer used through two
+ * descriptors of DEV is mapped once; through a descriptor of DEV2 once
+ * more; after every descriptor is closed a new one uses the mapping; with
+ * io_uring_premap_max_devices 2, DEV3 evicts the least recently used
+ * device, and that one maps again when used again. Every fixed IO is
+ * premapped and every byte is compared. Unregistering the buffers unmaps
+ * everything.
+ */
+static int cmd_plain(const char *dev2, const char *dev3)
+{
+	struct plain_dev d[3] = {
+		{ .path = dev_path }, { .path = dev2 }, { .path = dev3 },
+	};
+	long long maps[3], unmaps[3], pm[3], fb[3], ev[3];
+	unsigned char *bufs[PLAIN_BUFS], *ref;
+	struct iovec iov[PLAIN_BUFS];
+	unsigned long long max_dev;
+	struct io_uring ring;
+	int fd2, n[3] = { 0 }, ret, i;
+	unsigned int b;
+
+	for (i = 0; i < 3; i++) {
+		if (dmatag_sysdir(d[i].path, d[i].sysdir, sizeof(d[i].sysdir)))
+			die(d[i].path, ENOTBLK);
+		plain_open(&d[i]);
+		maps[i] = pcounter(&d[i], "maps");
+		unmaps[i] = pcounter(&d[i], "unmaps");
+		pm[i] = pcounter(&d[i], "premapped_ios");
+		fb[i] = pcounter(&d[i], "fallback_ios");
+		ev[i] = pcounter(&d[i], "evictions");
+	}
+	ref = map_anon(PLAIN_BUF);
+	for (b = 0; b < PLAIN_BUFS; b++) {
+		bufs[b] = map_anon(PLAIN_BUF);
+		iov[b].iov_base = bufs[b];
+		iov[b].iov_len = PLAIN_BUF;
+	}
+	ret = io_uring_queue_init(8, &ring, 0);
+	if (ret)
+		die("io_uring_queue_init", -ret);
+	ret = io_uring_register_buffers(&ring, iov, PLAIN_BUFS);
+	if (ret)
+		die("io_uring_register_buffers", -ret);
+
+	/* two descriptors of DEV: one mapping per buffer */
+	fd2 = open(dev_path, O_RDWR | O_DIRECT);
+	if (fd2 < 0)
+		die(dev_path, errno);
+	n[0] += plain_round("two-descriptors-verify", &ring, bufs, d[0].fd,
+			    fd2, ref, 1);
+	n[0] += plain_round("two-descriptors-again", &ring, bufs, fd2,
+			    d[0].fd, ref, 11);
+	expect_grew("two-descriptors-one-mapping", &d[0], "maps", maps[0],
+		    PLAIN_BUFS);
+	/* DEV2: one mapping more per buffer, DEV's stay */
+	n[1] += plain_round("second-device-verify", &ring, bufs, d[1].fd,
+			    d[1].fd, ref, 21);
+	expect_grew("second-device-one-mapping", &d[1], "maps", maps[1],
+		    PLAIN_BUFS);
+	expect_grew("second-device-keeps-first", &d[0], "unmaps", unmaps[0],
+		    0);
+	/* alternating between the devices maps nothing more */
+	n[0] += plain_round("back-to-first-device", &ring, bufs, d[0].fd,
+			    d[0].fd, ref, 31);
+	n[1] += plain_round("back-to-second-device", &ring, bufs, d[1].fd,
+			    d[1].fd, ref, 41);
+	expect_grew("alternating-maps-nothing", &d[0], "maps", maps[0],
+		    PLAIN_BUFS);
+	/* every descriptor of DEV closed: a new one uses the same mapping */
+	close(d[0].fd);
+	close(fd2);
+	plain_open(&d[0]);
+	n[0] += plain_round("new-descriptor-verify", &ring, bufs, d[0].fd,
+			    d[0].fd, ref, 51);
+	expect_grew("new-descriptor-same-mapping", &d[0], "maps", maps[0],
+		    PLAIN_BUFS);
+
+	/* two devices per buffer: DEV3 evicts DEV2, least recently used */
+	max_dev = read_proc(MAX_DEVICES_SYSCTL);
+	write_proc(MAX_DEVICES_SYSCTL, 2);
+	n[2] += plain_round("third-device-verify", &ring, bufs, d[2].fd,
+			    d[2].fd, ref, 61);
+	expect_grew("third-device-maps", &d[2], "maps", maps[2], PLAIN_BUFS);
+	expect_grew("lru-device-evicted", &d[1], "evictions", ev[1],
+		    PLAIN_BUFS);
+	expect_grew("recent-device-kept", &d[0], "evictions", ev[0], 0);
+	if (pcounter_settled(&d[1], "unmaps", unmaps[1] + PLAIN_BUFS) -
+	    unmaps[1] == PLAIN_BUFS)
+		ok("evicted-device-unmapped");
+	else
+		fail("evicted-device-unmapped", "unmaps +%lld",
+		     pcounter(&d[1], "unmaps") - unmaps[1]);
+	/* DEV2 again: mapped anew, evicting DEV now */
+	n[1] += plain_round("evicted-device-again", &ring, bufs, d[1].fd,
+			    d[1].fd, ref, 71);
+	expect_grew("evicted-device-maps-again", &d[1], "maps", maps[1],
+		    2 * PLAIN_BUFS);
+	expect_grew("next-lru-device-evicted", &d[0], "evictions", ev[0],
+		    PLAIN_BUFS);
+	write_proc(MAX_DEVICES_SYSCTL, max_dev);
+
+	/* every fixed IO was premapped, none fell back */
+	for (i = 0; i < 3; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "dev%d-all-premapped", i + 1);
+		expect_grew(name, &d[i], "premapped_ios", pm[i], n[i]);
+		snprintf(name, sizeof(name), "dev%d-no-fallback", i + 1);
+		expect_grew(name, &d[i], "fallback_ios", fb[i], 0);
+	}
+	printf("fixed_ios plain descriptors: %d %d %d\n", n[0], n[1], n[2]);
+
+	ret = io_uring_unregister_buffers(&ring);
+	expect("unregister-buffers", ret, 0);
+	for (i = 0; i < 3; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "dev%d-unmapped", i + 1);
+		if (pcounter_settled(&d[i], "mapped_bytes", 0) == 0)
+			ok(name);
+		else
+			fail(name, "mapped_bytes %lld",
+			     pcounter(&d[i], "mapped_bytes"));
+		close(d[i].fd);
+	}
+	io_uring_queue_exit(&ring);
+	return 0;
+}
+
+/*
+ * closefd: premap 32 buffers through a plain descriptor (explicitly, with
+ * IORING_MAP_BUFFERS_FD), queue a 64 KiB READ_FIXED per buffer through it,
+ * close it while they are in flight and exit without waiting for them. The
+ * caller checks that nothing stays mapped or leaks.
+ */
+static int cmd_closefd(void)
+{
+	enum { NR = 32, BS = 64 * 1024 };
+	struct iovec iov[NR];
+	struct io_uring ring;
+	unsigned int i;
+	int fd, ret;
+
+	fd = open_with_bufs(&ring, iov, NR, BS);
+	ret = io_uring_register_buffers(&ring, iov, NR);
+	if (ret)
+		die("io_uring_register_buffers", -ret);
+	expect("closefd-map",
+	       map_bufs_fd(&ring, IORING_REGISTER_MAP_BUFFERS, fd, 0, NR), 0);
+	for (i = 0; i < NR; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+		io_uring_prep_read_fixed(sqe, fd, iov[i].iov_base, BS,
+					 (uint64_t)i * BS, i);
+	}
+	ret = io_uring_submit(&ring);
+	if (ret != NR)
+		die("io_uring_submit", ret < 0 ? -ret : EIO);
+	close(fd);
+	printf("closefd: %d reads in flight, descriptor closed, exiting\n",
+	       NR);
+	print_counters("at exit");
+	/* the ring, its buffers and their mappings go with the process */
+	fflush(stdout);
+	_exit(failures ? 1 : 0);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd, *profile = NULL, *unsupported = NULL, *regular = NULL;
-	const char *go = NULL;
+	const char *go = NULL, *dev2 = NULL, *dev3 = NULL;
 	size_t buf_len = 5 * MIB;
 	unsigned long ios = 4096, warmup = 0;
 	unsigned int bs = 4096, qd = 8, seconds = 120, want = 0, share = 100;
@@ -1786,6 +2229,10 @@ int main(int argc, char **argv)
 			regular = v;
 		else if (!strcmp(a, "--go"))
 			go = v;
+		else if (!strcmp(a, "--dev2"))
+			dev2 = v;
+		else if (!strcmp(a, "--dev3"))
+			dev3 = v;
 		else if (!strcmp(a, "--bufs"))
 			bufs = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--margin"))
@@ -1823,6 +2270,10 @@ int main(int argc, char **argv)
 		cmd_memcg(bufs, margin, go);
 	else if (!strcmp(cmd, "memcost") && bufs)
 		cmd_memcost(bufs, buf_len);
+	else if (!strcmp(cmd, "plain") && dev2 && dev3)
+		cmd_plain(dev2, dev3);
+	else if (!strcmp(cmd, "closefd"))
+		cmd_closefd();
 	else
 		usage();
 	print_counters("after");

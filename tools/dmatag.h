@@ -27,6 +27,9 @@ struct io_uring_map_buffers {
 	uint64_t resv[2];
 };
 #endif
+#ifndef IORING_MAP_BUFFERS_FD
+#define IORING_MAP_BUFFERS_FD	(1U << 0)	/* file_index is a descriptor */
+#endif
 
 #define KIB 1024UL
 #define MIB (1024 * KIB)

@@ -232,6 +232,9 @@ struct blk_dma_tag *blk_dma_tag_map(struct block_device *bdev,
 				    unsigned int nr_bvecs,
 				    struct blk_dma_buf *buf);
 void blk_dma_tag_unmap(struct blk_dma_tag *tag);
+void blk_dma_tag_evict(struct blk_dma_tag *tag);
+struct blk_dma_tag_disk *blk_dma_tag_disk_get(struct block_device *bdev);
+void blk_dma_tag_disk_put(struct blk_dma_tag_disk *dt);
 void blk_dma_tag_flush(void);
 void blk_dma_buf_put(struct blk_dma_buf *buf);
 

@@ -29,14 +29,17 @@ W_seqread="--rw=read --bs=128k"
 # busy jiffies of all CPUs (user nice system irq softirq steal)
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 
-# run STACK DEV DISK WORKLOAD PATH REP: one fio run, one BENCH line
+# run STACK DEV DISK WORKLOAD PATH REP: one fio run, one BENCH line; fio
+# with registered files, or with $ENGINE (fd: plain descriptors, the
+# common --fixedbufs=1 command line)
 run() {
-	local b0 b1 cpu args
+	local b0 b1 cpu args engine=$FIO_URING
 	eval "args=\$W_$4"
+	[ "${ENGINE:-}" = fd ] && engine=$FIO_FIXEDBUFS
 	if [ "$5" = premapped ]; then premap_mode "$3" auto; else premap_mode "$3" on; fi
 	b0=$(busy)
 	# shellcheck disable=SC2086
-	dma_count "bench-$1-$4-$5" --filename="$2" $FIO_URING --iodepth=32 \
+	dma_count "bench-$1-$4-$5" --filename="$2" $engine --iodepth=32 \
 		--time_based --runtime="$runtime" --randrepeat=0 --size=256M $args >/dev/null ||
 		failed=1
 	b1=$(busy)
@@ -48,10 +51,11 @@ run() {
 	no_leak "$3" || true
 }
 
-# measure STACK DEV DISK: every workload, plain and premapped alternating
+# measure STACK DEV DISK [WORKLOADS]: every workload (or those named),
+# plain and premapped alternating
 measure() {
 	local wl rep
-	for wl in randread randwrite seqread; do
+	for wl in ${4:-randread randwrite seqread}; do
 		rep=1
 		while [ "$rep" -le "$reps" ]; do
 			run "$1" "$2" "$3" "$wl" plain "$rep"
@@ -133,6 +137,8 @@ fi
 say "== dmatag bench: IOMMU $iommu, $reps x $runtime s per path, disks $n0 $n1 $n2 $n3"
 
 measure raw "/dev/$n0" "$n0"
+# stock fio without --registerfiles: premapped through plain descriptors
+ENGINE=fd measure raw-plainfd "/dev/$n0" "$n0" randread
 mapcost raw "/dev/$n0" "$n0" 1
 memcost raw "/dev/$n0" 1 1024 16384
 memcost raw "/dev/$n0" 1 4 $((64 << 20))
@@ -146,6 +152,7 @@ dm_remove lin
 
 dm_create str "$(striped_table "$n0" "$n1" "$n2" "$n3")" || failed=1
 measure dm-striped4 /dev/mapper/str "$(dm_disk str)"
+ENGINE=fd measure dm-striped4-plainfd /dev/mapper/str "$(dm_disk str)" randread
 mapcost dm-striped4 /dev/mapper/str "$(dm_disk str)" 4
 memcost dm-striped4 /dev/mapper/str 4 1024 16384
 memcost dm-striped4 /dev/mapper/str 4 4 $((64 << 20))

@@ -158,6 +158,8 @@ md_show() { # md_show MD LABEL: log the array's state
 # fio with the io_uring engine on registered files and buffers: the path
 # that premapped DMA serves.
 FIO_URING="--ioengine=io_uring --fixedbufs=1 --registerfiles=1 --direct=1"
+# the invocation most people write: fixed buffers through plain descriptors
+FIO_FIXEDBUFS="--ioengine=io_uring --fixedbufs=1 --direct=1"
 
 # fio_verify NAME DEV [FIO ARGS...]: write DEV with crc32c-tagged blocks and
 # read them back; 0 only when fio reports no error and no mismatch.
