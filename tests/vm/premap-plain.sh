@@ -27,10 +27,18 @@ fio_run() {
 		--size=64M --io_size=16M --randrepeat=0
 }
 
-# plain_rows LABEL DEV DISK MEMBERS: auto mode through plain descriptors
-# and through registered files, then off, on DEV (counters of DISK)
+# member_maps DISKS...: the tags made on DISKS so far, summed
+member_maps() {
+	local d n=0
+	for d in "$@"; do n=$((n + $(dma_tag "$d" maps))); done
+	echo "$n"
+}
+
+# plain_rows LABEL DEV DISK NR MEMBERS: auto mode through plain descriptors
+# and through registered files, then off, on DEV (counters of DISK, NR
+# members named in MEMBERS)
 plain_rows() {
-	local label=$1 dev=$2 disk=$3 m=$4 c bound
+	local label=$1 dev=$2 disk=$3 m=$4 members=$5 c bound mm r
 	# first use maps each of the 32 buffers once per member; at exit the
 	# ring unmaps them (maybe after fio's end); in strict mode an IOTLB
 	# flush at the map (caching mode) and at the unmap
@@ -40,13 +48,14 @@ plain_rows() {
 		# md writes its superblock from its own pages a moment after
 		# a change: not inside the count
 		check "$label-$engine-quiet" disks_quiet
-		c=$(share "$disk")
+		c=$(share "$disk") mm=$(member_maps $members) r=$(dma_tag "$disk" remaps)
 		if [ "$engine" = plain ]; then
 			check "$label-$engine-run" fio_run "$label-$engine" "$dev" "$FIO_PLAIN"
 		else
 			check "$label-$engine-run" fio_run "$label-$engine" "$dev" "$FIO_URING"
 		fi
 		check "$label-$engine-ios" test "$DC_IOS" -eq 4096
+		say "$label-$engine: member tags made +$(($(member_maps $members) - mm)), $disk remaps +$(($(dma_tag "$disk" remaps) - r))"
 		check "$label-$engine-share-99" share_at_least "$label-$engine" "$disk" "$c" 99
 		check "$label-$engine-map-first-use-only" test "$DC_MAP_N" -le "$bound"
 		check "$label-$engine-unmap-first-use-only" test "$DC_UNMAP_N" -le "$bound"
@@ -63,13 +72,16 @@ plain_rows() {
 	say "row $label: calls map/unmap/flush in 4096 IOs: plain descriptors $plain_calls ($plain_iops IOPS), registered files $registered_calls ($registered_iops IOPS), off $DC_MAP_N/$DC_UNMAP_N/$DC_FLUSH_N ($DC_IOPS IOPS)"
 }
 
-plain_rows raw "/dev/$n0" "$n0" 1
+plain_rows raw "/dev/$n0" "$n0" 1 "$n0"
 check dm-striped-create dm_create str "$(striped_table $MEMBERS)"
-plain_rows dm-striped /dev/mapper/str "$(dm_disk str)" 4
+plain_rows dm-striped /dev/mapper/str "$(dm_disk str)" 4 "$MEMBERS"
 check dm-striped-remove dm remove str
 check md-raid10-create md_create md0 10 /dev/$n0 /dev/$n1 /dev/$n2 /dev/$n3 -- --size=64M
+# the first open of a new array reads its partition table, plain IO: before
+# the counts
+dd if=/dev/md0 of=/dev/null bs=4k count=1 2>/dev/null
 check md-raid10-quiet disks_quiet
-plain_rows md-raid10 /dev/md0 md0 4
+plain_rows md-raid10 /dev/md0 md0 4 "$MEMBERS"
 check md-raid10-stop mdadm --stop /dev/md0
 for d in $MEMBERS; do
 	mdadm --zero-superblock "/dev/$d" >/dev/null 2>&1
