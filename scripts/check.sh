@@ -11,13 +11,16 @@
 #      under the timeout its "# timeout: N" line gives (times TIMEOUT_SCALE),
 #      with the NVMe controllers its "# disks: N" line asks for (default 4),
 #      in the IOMMU mode its "# iommu: MODE" line names (default IOMMU),
-#      with the vCPUs its "# smp: N" line asks for (default 2);
+#      with the vCPUs its "# smp: N" line asks for (default 2), two guests
+#      at a time but for the tests whose "# alone: yes" line says they
+#      measure time (VM_JOBS);
 #      after it the guest tears down what is left and checks that nothing
 #      stayed mapped or leaked and that the kernel log has no complaint
 #
 # Environment: FLAVOUR=debug (default) or prod, the kernel to build and boot;
 # KERNEL=FILE boots that image instead (no build); TESTS="NAME..." runs only
-# those VM tests; PHASES="host build kunit vm" (default all); IOMMU=strict
+# those VM tests; VM_JOBS=N guests at a time (default: the host's CPUs, at
+# most 2); PHASES="host build kunit vm" (default all); IOMMU=strict
 # (default), lazy, pt or off; GUEST_ARGS="dmatag.KEY=VAL ..." for the
 # guests' kernel command lines; KEEP=1 keeps the run directories under
 # /dev/shm.
@@ -90,6 +93,18 @@ phase_kunit() {
 	kunit_suites_ran "$logs/kunit.results"
 }
 
+# the CPU time of this shell's children that ended, in clock ticks (QEMU's
+# threads and the helpers of vm_run): against the wall time, how busy a
+# guest kept the host (PID: the shell, $BASHPID, not that of a $(...))
+child_cpu() { # child_cpu PID
+	awk '{ print $16 + $17 }' "/proc/$1/stat"
+}
+
+# test_header FILE KEY: the value of the test's "# KEY: VALUE" line
+test_header() {
+	sed -n "s/^# $2: *\([0-9a-z]*\).*/\1/p" "$1" | head -n 1
+}
+
 vm_tests() {
 	if [ -n "${TESTS:-}" ]; then
 		for t in $TESTS; do echo "$DMATAG_ROOT/tests/vm/$t.sh"; done
@@ -98,34 +113,119 @@ vm_tests() {
 	fi
 }
 
+# The order of the pool: the tests that took longest in the last run on
+# this machine first (VM_TIMES), so that no long test starts last and runs
+# with the other slot idle; tests without a time keep their order, first.
+vm_pool_order() {
+	local t name secs
+	for t in "$@"; do
+		name=$(basename "$t" .sh)
+		secs=$(awk -v n="$name" '$1 == n { s = $2 } END { print s + 0 }' \
+			"$VM_TIMES" 2>/dev/null || echo 0)
+		[ "$secs" -gt 0 ] || secs=100000
+		echo "$secs $t"
+	done | sort -s -k1,1nr | cut -d' ' -f2-
+}
+
+# vm_one TEST: boot a guest for the test and collect its verdicts, as
+# "ok N - NAME" lines (numbered from 1 in its own results file) on stdout
+vm_one() {
+	local t=$1 name timeout disks iommu smp t0 c0 me=$BASHPID
+	name=$(basename "$t" .sh)
+	DMATAG_RESULTS=$runs/$name.results
+	rm -f "$DMATAG_RESULTS"
+	timeout=$(test_header "$t" timeout)
+	disks=$(test_header "$t" disks)
+	iommu=$(test_header "$t" iommu)
+	smp=$(test_header "$t" smp)
+	t0=$(date +%s) c0=$(child_cpu "$me")
+	timeout=$((${VM_TIMEOUT:-${timeout:-300}} * TIMEOUT_SCALE))
+	vm_run "$runs/$name" "$timeout" --run "test:$name" --iommu "${iommu:-$IOMMU}" --smp "${smp:-2}" \
+		--disks "${disks:-4}" $kernel_args -- $checker_args ${GUEST_ARGS:-}
+	for f in console ctl host; do
+		cp "$runs/$name/$f.log" "$logs/$name.$f.log"
+	done
+	if [ "$VM_TIMED_OUT" = 1 ]; then
+		result fail "vm/$name" "timed out after $timeout s"
+	fi
+	vm_verdicts "vm/$name" "$runs/$name/ctl.log" "$(test_header "$t" cases)"
+	if grep -q "^not ok vm/$name" "$DMATAG_RESULTS" 2>/dev/null; then
+		echo "  console of vm/$name (full log: out/check/$name.console.log):"
+		vm_console_tail "$runs/$name"
+	fi
+	echo "@@TIME $name $(($(date +%s) - t0)) $((($(child_cpu "$me") - c0) / $(getconf CLK_TCK)))"
+}
+
+# vm_merge NAME RC: a finished test's output into the run's results,
+# renumbered, and its time into VM_TIMES
+vm_merge() {
+	local name=$1 rc=$2 line rest secs=0 cpu=0
+	while IFS= read -r line; do
+		case "$line" in
+		"not ok "[0-9]*" - "*" # "*)
+			rest=${line#not ok * - }
+			result fail "${rest%% \# *}" "${rest#* \# }" ;;
+		"not ok "[0-9]*" - "*) result fail "${line#not ok * - }" ;;
+		"ok "[0-9]*" - "*" # SKIP "*)
+			rest=${line#ok * - }
+			result skip "${rest%% \# SKIP *}" "${rest#* \# SKIP }" ;;
+		"ok "[0-9]*" - "*) result ok "${line#ok * - }" ;;
+		"@@TIME $name "*)
+			set -- $line
+			secs=$3 cpu=$4 ;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done <"$runs/$name.out"
+	[ "$rc" = 0 ] || result fail "vm/$name" "its runner exited with $rc"
+	log "vm/$name: $secs s (CPU $cpu s)"
+	[ "$secs" -gt 0 ] || return 0
+	{ grep -v "^$name " "$VM_TIMES" 2>/dev/null; echo "$name $secs"; } >"$VM_TIMES.new"
+	mv "$VM_TIMES.new" "$VM_TIMES"
+}
+
+# Each test in its own guest. A test whose "# alone: yes" line says that it
+# measures time (teardown within so many cs of off, a detector's timeout)
+# runs with no other guest; the others run VM_JOBS at a time (default: one
+# per host CPU, at most 2): a guest keeps about 1.2 of the 2 CPUs busy on
+# average (waits for pciehp, md's resync throttle, time-based fio runs), so
+# two at a time finish the suite sooner, each a little slower. VM_JOBS=1
+# runs everything one after the other.
 phase_vm() {
+	local jobs=${VM_JOBS:-$(nproc)} t name alone= pool= pid done_pid
+	local -A running=()
+	[ "$jobs" -le 2 ] || jobs=2
+	[ "$jobs" -ge 1 ] || jobs=1
+	VM_TIMES=$DMATAG_CACHE/vm-times-$FLAVOUR
+	mkdir -p "$DMATAG_CACHE"
 	for t in $(vm_tests); do
 		name=$(basename "$t" .sh)
 		if [ ! -f "$t" ]; then
 			result fail "vm/$name" "no such test"
-			continue
+		elif [ "$jobs" = 1 ] || [ "$(test_header "$t" alone)" = yes ]; then
+			alone="$alone $t"
+		else
+			pool="$pool $t"
 		fi
-		timeout=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$t" | head -n 1)
-		disks=$(sed -n 's/^# disks: *\([0-9]*\).*/\1/p' "$t" | head -n 1)
-		iommu=$(sed -n 's/^# iommu: *\([a-z]*\).*/\1/p' "$t" | head -n 1)
-		smp=$(sed -n 's/^# smp: *\([0-9]*\).*/\1/p' "$t" | head -n 1)
-		t0=$(date +%s)
-		timeout=$((${VM_TIMEOUT:-${timeout:-300}} * TIMEOUT_SCALE))
-		vm_run "$runs/$name" "$timeout" --run "test:$name" --iommu "${iommu:-$IOMMU}" --smp "${smp:-2}" \
-			--disks "${disks:-4}" $kernel_args -- $checker_args ${GUEST_ARGS:-}
-		for f in console ctl host; do
-			cp "$runs/$name/$f.log" "$logs/$name.$f.log"
+	done
+	for t in $alone; do
+		name=$(basename "$t" .sh)
+		(vm_one "$t") >"$runs/$name.out" 2>&1
+		vm_merge "$name" $?
+	done
+	for t in $(vm_pool_order $pool); do
+		while [ "${#running[@]}" -ge "$jobs" ]; do
+			wait -n -p done_pid "${!running[@]}"
+			vm_merge "${running[$done_pid]}" $?
+			unset "running[$done_pid]"
 		done
-		if [ "$VM_TIMED_OUT" = 1 ]; then
-			result fail "vm/$name" "timed out after $timeout s"
-		fi
-		vm_verdicts "vm/$name" "$runs/$name/ctl.log" \
-			"$(sed -n 's/^# cases: *\([0-9]*\).*/\1/p' "$t" | head -n 1)"
-		if grep -q "^not ok vm/$name" "$DMATAG_RESULTS" 2>/dev/null; then
-			echo "  console of vm/$name (full log: out/check/$name.console.log):"
-			vm_console_tail "$runs/$name"
-		fi
-		log "vm/$name: $(($(date +%s) - t0)) s"
+		name=$(basename "$t" .sh)
+		vm_one "$t" >"$runs/$name.out" 2>&1 &
+		running[$!]=$name
+	done
+	while [ "${#running[@]}" -gt 0 ]; do
+		wait -n -p done_pid "${!running[@]}"
+		vm_merge "${running[$done_pid]}" $?
+		unset "running[$done_pid]"
 	done
 }
 

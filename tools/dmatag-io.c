@@ -1599,7 +1599,13 @@ static int cmd_memcg(unsigned int nr, unsigned long margin_kib,
 	       map_bufs(&ring, IORING_REGISTER_MAP_BUFFERS, 0, 0, nr), 0);
 	io_uring_queue_exit(&ring);
 	close(fd);
-	expect_balanced("memcg-no-leak");
+	/*
+	 * The ring's exit retires thousands of tags from a workqueue after
+	 * an RCU grace period: on the debug kernel of a slow host more than
+	 * 10 s (3,140 of 4,109 unmaps seen after 10 s once). A leak never
+	 * balances; a minute tells a slow retirement from it.
+	 */
+	expect_balanced_within("memcg-no-leak", 600);
 	return 0;
 }
 

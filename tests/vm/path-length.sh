@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 600
+# alone: yes
 # iommu: strict
 # smp: 1
 # cases: 8

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 600
+# alone: yes
 # cases: 68
 # disks: 2
 # What premapping may cost, and who pays: the per-ring bounds (sysctl

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 1200
+# alone: yes
 # disks: 4
 # cases: 22
 # Tag lifetime under load, premapped (auto) next to dma_premap=off in the

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 900
+# alone: yes
 # cases: 125
 # Auto mode for fixed buffers through plain descriptors, the fio command
 # line most people write (--fixedbufs=1 without --registerfiles): stock

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 900
+# alone: yes
 # cases: 57
 # Tearing a stack down the moment fio exits, as scripts and test suites do:
 # stock fio (io_uring, registered files and buffers, 32 buffers of 4 KiB and

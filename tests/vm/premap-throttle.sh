@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 600
+# alone: yes
 # disks: 3
 # cases: 11
 # Removal of an NVMe throttled by cgroup v2 io.max (riops=2) while 64 reads
