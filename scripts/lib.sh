@@ -269,3 +269,54 @@ vm_console_tail() {
 		sed 's/^/    | /' | grep . && echo "    | [...]"
 	tail -n "${2:-40}" "$1/console.log" | tr -d '\r' | sed 's/^/    | /'
 }
+
+# --- the VM tests of make check ----------------------------------------
+
+# test_header FILE KEY: the value of the test's "# KEY: VALUE" line
+test_header() {
+	sed -n "s/^# $2: *\([0-9a-z]*\).*/\1/p" "$1" | head -n 1
+}
+
+# vm_pool_order TEST...: the order of make check's pool of VM tests
+# (VM_JOBS=2): the tests that took longest in the last run on
+# this machine first (VM_TIMES), so that no long test starts last and runs
+# with the other slot idle; tests without a time keep their order, first.
+vm_pool_order() {
+	local t name secs
+	for t in "$@"; do
+		name=$(basename "$t" .sh)
+		secs=$(awk -v n="$name" '$1 == n { s = $2 } END { print s + 0 }' \
+			"$VM_TIMES" 2>/dev/null || echo 0)
+		[ "$secs" -gt 0 ] || secs=100000
+		echo "$secs $t"
+	done | sort -s -k1,1nr | cut -d' ' -f2-
+}
+
+# vm_merge NAME RC: the output of a finished VM test (RUNS/NAME.out, from
+# vm_one in scripts/check.sh, its "ok N - CASE" lines numbered from 1) into
+# the run's results, renumbered; RC non-zero (its runner failed) is a
+# failed case; its "@@TIME NAME SECONDS CPU" line goes into VM_TIMES
+vm_merge() {
+	local name=$1 rc=$2 line rest secs=0 cpu=0
+	while IFS= read -r line; do
+		case "$line" in
+		"not ok "[0-9]*" - "*" # "*)
+			rest=${line#not ok * - }
+			result fail "${rest%% \# *}" "${rest#* \# }" ;;
+		"not ok "[0-9]*" - "*) result fail "${line#not ok * - }" ;;
+		"ok "[0-9]*" - "*" # SKIP "*)
+			rest=${line#ok * - }
+			result skip "${rest%% \# SKIP *}" "${rest#* \# SKIP }" ;;
+		"ok "[0-9]*" - "*) result ok "${line#ok * - }" ;;
+		"@@TIME $name "*)
+			set -- $line
+			secs=$3 cpu=$4 ;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done <"$RUNS/$name.out"
+	[ "$rc" = 0 ] || result fail "vm/$name" "its runner exited with $rc"
+	log "vm/$name: $secs s (CPU $cpu s)"
+	[ "$secs" -gt 0 ] || return 0
+	{ grep -v "^$name " "$VM_TIMES" 2>/dev/null; echo "$name $secs"; } >"$VM_TIMES.new"
+	mv "$VM_TIMES.new" "$VM_TIMES"
+}

@@ -549,6 +549,15 @@ share() {
 	echo "$(dma_tag "$1" premapped_ios) $(dma_tag "$1" fallback_ios)"
 }
 
+# io_started DISK: wait up to 60 s until IO through DISK is counted,
+# premapped or not. A background fio on a slow guest (two guests sharing
+# the host) can take more than 6 s to issue its first IO: a window that
+# starts before then sees none.
+io_started() {
+	wait_for 60 share_moved "$1" "$(share "$1")"
+}
+share_moved() { [ "$(share "$1")" != "$2" ]; } # share_moved DISK SHARE
+
 # window LABEL DISK BEFORE: log the counters' growth since BEFORE; fail if
 # any IO fell back or none was premapped
 window() {

@@ -19,6 +19,7 @@ check mount fs_mount xfs /dev/md0 "$M"
 premap_mode md0 auto
 swap_begin md0 "$n4"
 bg_fio xfs-swap "$M/f" 40
+io_started md0
 sleep 4
 c0=$(share md0)
 sleep 3

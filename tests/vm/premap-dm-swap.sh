@@ -32,6 +32,7 @@ premap_mode "$lin" auto
 r0=$(dma_tag "$lin" remaps) m1=$(dma_tag "$n1" maps)
 # long enough for the debug kernel (KASAN) to still write after both moves
 bg_fio swap /dev/mapper/lin 45
+io_started "$lin"
 sleep 6
 c0=$(share "$lin")
 check swap-linear-to-n1 move lin "$n0" "$n1"
@@ -58,6 +59,7 @@ str=$(dm_disk str)
 premap_mode "$str" auto
 m0=$(dma_tag "$n0" maps)
 bg_fio grow /dev/mapper/str 16
+io_started "$str"
 sleep 6
 c0=$(share "$str")
 grow() {

@@ -84,6 +84,7 @@ check sgl-2m-map-1 test "$MC_MAP" -eq 1
 # its IOs of three pages or more fall back while they are off
 premap_mode "$n0" auto
 bg_fio sgl-flip "/dev/$n0" 12 --bsrange=4k-64k
+io_started "$n0"
 sleep 4
 s0=$(share "$n0")
 sleep 2

@@ -20,6 +20,7 @@ check create md_create md0 1 "/dev/$n0" "/dev/$n1" -- --size=128M
 check ref-write ref_write /dev/md0
 premap_mode md0 auto
 bg_fio rm /dev/md0 45
+io_started md0
 sleep 3
 c0=$(share md0)
 sleep 3

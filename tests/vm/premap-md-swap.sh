@@ -24,6 +24,7 @@ check r1-ref-write ref_write /dev/md0
 premap_mode md0 auto
 swap_begin md0 "$n2"
 bg_fio r1 /dev/md0 30
+io_started md0
 sleep 3
 c0=$(share md0)
 sleep 3
@@ -49,6 +50,7 @@ check r10-create md_create md1 10 "/dev/$n0" "/dev/$n1" "/dev/$n2" "/dev/$n3" --
 premap_mode md1 auto
 swap_begin md1 "$n4"
 bg_fio r10 /dev/md1 30
+io_started md1
 sleep 3
 c0=$(share md1)
 check r10-spare mdadm /dev/md1 --add "/dev/$n4"
@@ -69,6 +71,7 @@ top=$(dm_disk top)
 premap_mode "$top" auto
 swap_begin md1 "$n1"
 bg_fio nested /dev/mapper/top 30
+io_started "$top"
 sleep 3
 c0=$(share "$top")
 sleep 3
