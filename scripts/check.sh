@@ -144,10 +144,18 @@ vm_one() {
 # it runs with no other guest; the others start longest first (the times of
 # the last run, VM_TIMES). On this project's 2-CPU machine that does not
 # pay: alone a guest keeps 1.1-1.4 CPUs busy, but two at a time each test
-# took 1.3-2.7x its time alone and the suite about 70 min against about 55
-# (2026-12-03). It is for a host with more CPUs.
+# took 1.3-2.7x its time alone: the VM tests 70 min against an estimated
+# 53 one at a time (2026-12-03). It is for a host with more CPUs.
+# vm_reap: wait for one of phase_vm's running tests, merge its output
+vm_reap() {
+	local done_pid
+	wait -n -p done_pid "${!running[@]}"
+	vm_merge "${running[$done_pid]}" $?
+	unset "running[$done_pid]"
+}
+
 phase_vm() {
-	local jobs=${VM_JOBS:-1} t name alone= pool= done_pid
+	local jobs=${VM_JOBS:-1} t name alone= pool=
 	local -A running=()
 	[ "$jobs" -ge 1 ] || jobs=1
 	VM_TIMES=$DMATAG_CACHE/vm-times-$FLAVOUR RUNS=$runs
@@ -168,20 +176,12 @@ phase_vm() {
 		vm_merge "$name" $?
 	done
 	for t in $(vm_pool_order $pool); do
-		while [ "${#running[@]}" -ge "$jobs" ]; do
-			wait -n -p done_pid "${!running[@]}"
-			vm_merge "${running[$done_pid]}" $?
-			unset "running[$done_pid]"
-		done
+		while [ "${#running[@]}" -ge "$jobs" ]; do vm_reap; done
 		name=$(basename "$t" .sh)
 		vm_one "$t" >"$runs/$name.out" 2>&1 &
 		running[$!]=$name
 	done
-	while [ "${#running[@]}" -gt 0 ]; do
-		wait -n -p done_pid "${!running[@]}"
-		vm_merge "${running[$done_pid]}" $?
-		unset "running[$done_pid]"
-	done
+	while [ "${#running[@]}" -gt 0 ]; do vm_reap; done
 }
 
 # the kernel (unless KERNEL names one) and the initramfs; a failed build is
