@@ -475,7 +475,7 @@ premap_stack() {
 	# the process is gone: not inside the counting window below
 	check "$label-verify-released" no_leak "$disk"
 	[ -z "${SETTLE:-}" ] || check "$label-settle" $SETTLE
-	check "$label-quiet" disks_quiet
+	check "$label-quiet" disks_quiet "${QUIET:-1}"
 	check "$label-count-run" load_count "$label" "$dev"
 	check "$label-map-0" exactly_zero "$LC_MAP_N"
 	check "$label-unmap-0" exactly_zero "$LC_UNMAP_N"
@@ -493,20 +493,27 @@ premap_stack() {
 	check "$label-no-leak" no_leak "$disk"
 }
 
-# disks_quiet: no NVMe namespace wrote or had IO in flight for a second,
-# 20 s at most. md and dm-raid write their superblocks a moment after the
-# last write (safe mode), on a slow machine later still: a count of the
+# disks_quiet [SECONDS]: no NVMe namespace wrote or had IO in flight for
+# SECONDS (1) in a row, 20 s at most. md and dm-raid write their
+# superblocks a moment after the last write (safe mode), on a slow machine
+# later still; a write-intent bitmap's daemon clears the bits of the last
+# writes a page at a time, one or two of its periods apart: a count of the
 # reads that follow must not see those writes.
 nvme_write_state() {
 	cat /sys/block/nvme*n*/stat | awk '{ w += $5; f += $9 } END { print w, f }'
 }
 disks_quiet() {
-	local a b i=0
+	local a b i=0 still=0
 	b=$(nvme_write_state)
 	while [ $i -lt 20 ]; do
 		sleep 1
 		a=$b b=$(nvme_write_state)
-		[ "$a" = "$b" ] && [ "${b#* }" = 0 ] && return 0
+		if [ "$a" = "$b" ] && [ "${b#* }" = 0 ]; then
+			still=$((still + 1))
+			[ "$still" -ge "${1:-1}" ] && return 0
+		else
+			still=0
+		fi
 		i=$((i + 1))
 	done
 	say "disks not quiet: writes, in flight $b"

@@ -48,8 +48,13 @@ for i in 0 1 2 3; do
 	dm_create "d$i" "0 $((sz - meta)) linear /dev/$d $meta"
 	legs="$legs /dev/mapper/m$i /dev/mapper/d$i"
 done
-check raid10-create dm_create r10 "0 $(((sz - meta) * 2)) raid raid10 6 128 nosync raid10_copies 2 raid10_format near 4$legs"
-stack raid10 r10
+# The metadata devices carry a write-intent bitmap: its daemon clears the
+# bits of the verify's writes up to two periods after them (5 s by
+# default), 4 metadata writes that a count run could see. One period of
+# 250 jiffies (1 s at HZ=250; dm-raid takes jiffies, the bitmap's
+# superblock keeps seconds), and 4 s without a write before counting.
+check raid10-create dm_create r10 "0 $(((sz - meta) * 2)) raid raid10 8 128 nosync raid10_copies 2 raid10_format near daemon_sleep 250 4$legs"
+QUIET=4 stack raid10 r10
 dm_remove r10
 for i in 0 1 2 3; do dm_remove "m$i"; dm_remove "d$i"; done
 
