@@ -47,9 +47,10 @@ tools/bin/%: tools/%.c tools/dmatag.h
 	@mkdir -p tools/bin
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $< -luring
 
-initramfs: $(OUT)/initramfs.cpio.gz
+initramfs: $(OUT)/initramfs.cpio.gz $(OUT)/initramfs.cpio
 
-$(OUT)/initramfs.cpio.gz: scripts/mkinitramfs.sh scripts/lib.sh $(GUEST_FILES) $(TOOLS_BIN)
+# both at once: the archive, and the same uncompressed that the guests boot
+$(OUT)/initramfs.cpio.gz $(OUT)/initramfs.cpio &: scripts/mkinitramfs.sh scripts/lib.sh $(GUEST_FILES) $(TOOLS_BIN)
 	scripts/mkinitramfs.sh
 
 vm: kernel initramfs

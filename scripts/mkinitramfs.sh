@@ -4,10 +4,13 @@
 # Build out/initramfs.cpio.gz: busybox, dmsetup, mdadm, fio, mkfs.ext4,
 # e2fsck, mkfs.xfs and xfs_repair with their
 # libraries, the project's tools (tools/bin) and the guest side of the tests.
+# The guests boot the same archive uncompressed, out/initramfs.cpio: the
+# debug kernel under TCG takes 5 s to inflate the 38 MB of gzip, 2.7 s to
+# copy the 87 MB as they are (3.4 s less to /init, for every test's boot).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-out=$DMATAG_OUT/initramfs.cpio.gz
+out=$DMATAG_OUT/initramfs.cpio
 stage=$(mktemp -d "${TMPDIR:-/tmp}/dmatag-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 
@@ -57,6 +60,8 @@ cp "$DMATAG_ROOT/tests/guest/init" "$stage/init"
 chmod +x "$stage/init"
 
 mkdir -p "$DMATAG_OUT"
-(cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out.tmp"
+(cd "$stage" && find . | cpio -o -H newc --quiet) >"$out.tmp"
+gzip -1 <"$out.tmp" >"$out.gz.tmp"
 mv "$out.tmp" "$out"
-log "initramfs: $out ($(du -h "$out" | cut -f1))"
+mv "$out.gz.tmp" "$out.gz"
+log "initramfs: $out.gz ($(du -h "$out.gz" | cut -f1)), uncompressed $out ($(du -h "$out" | cut -f1))"

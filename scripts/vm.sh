@@ -16,7 +16,7 @@
 #   --iommu MODE      strict (default), lazy, pt or off
 #   --smp N           vCPUs (default 2)
 #   --kernel FILE     default out/bzImage
-#   --initrd FILE     default out/initramfs.cpio.gz
+#   --initrd FILE     default out/initramfs.cpio (the uncompressed archive)
 #   --interactive     console on this terminal instead of DIR/console.log
 #
 # Controller i is device id nvI on root port rpI; the host side of a test can
@@ -31,7 +31,7 @@ disk_size=1G
 iommu=strict
 smp=2
 kernel=$DMATAG_OUT/bzImage
-initrd=$DMATAG_OUT/initramfs.cpio.gz
+initrd=$DMATAG_OUT/initramfs.cpio
 interactive=0
 while [ $# -gt 0 ]; do
 	case "$1" in

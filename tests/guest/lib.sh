@@ -485,7 +485,7 @@ premap_stack() {
 	check "$label-plain-map-1" near "$LC_MAP" 1
 	premap_mode "$disk" auto
 	pm0=$(dma_tag "$disk" premapped_ios) fb0=$(dma_tag "$disk" fallback_ios)
-	check "$label-fio-auto" fio_verify "$label" "$dev" --size=16M
+	check "$label-fio-auto" fio_verify "$label" "$dev" --size=8M
 	say "$label auto: premapped_ios +$(($(dma_tag "$disk" premapped_ios) - pm0)) fallback_ios +$(($(dma_tag "$disk" fallback_ios) - fb0))"
 	check "$label-fio-auto-premapped" test $(($(dma_tag "$disk" premapped_ios) - pm0)) -ge 1000
 	check "$label-fio-auto-no-fallback" test "$(dma_tag "$disk" fallback_ios)" -eq "$fb0"

@@ -14,7 +14,7 @@
 
 n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2) n3=$(nvme_ns_of nv3)
 M=/mnt/fs
-SECONDS_EACH=${SECONDS_EACH:-10}
+SECONDS_EACH=${SECONDS_EACH:-6}
 
 # race LABEL FS DEV DISK OPS
 race() {

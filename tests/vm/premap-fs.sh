@@ -26,7 +26,7 @@ fs_stack() {
 	check "$label-mount" fs_mount "$fs" "$dev" "$M"
 	premap_mode "$disk" auto
 	c=$(share "$disk")
-	check "$label-fio-4k" fio_verify "$label-4k" "$M/f4k" --bs=4k --size=8M
+	check "$label-fio-4k" fio_verify "$label-4k" "$M/f4k" --bs=4k --size=4M
 	check "$label-fio-128k" fio_verify "$label-128k" "$M/f" --bs=128k --size=32M
 	check "$label-fio-share" share_at_least "$label-fio" "$disk" "$c" 99
 	premap_mode "$disk" on
