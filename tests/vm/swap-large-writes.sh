@@ -28,6 +28,9 @@ n0=$(nvme_ns_of nv0) n1=$(nvme_ns_of nv1) n2=$(nvme_ns_of nv2) n3=$(nvme_ns_of n
 n4=$(nvme_ns_of nv4)
 FIO_SPLIT="--rw=randwrite --bsrange=4k-128k --iodepth=64 --serialize_overlap=1"
 RUNTIME=8
+# the arrays' size per member, and fio's: the rebuild at 8 MiB/s lasts as
+# long as fio runs
+SIZE_MB=64
 
 # the profiler counts io_uring's reissues (io_req_rw_reissue); switched on
 # now, before any IO (see profile_on)
@@ -35,7 +38,7 @@ check profiler-on profile_on
 
 # big_fio NAME DEV: stock fio with large mixed writes in the background
 big_fio() {
-	fio --name="$1" --filename="$2" $FIO_URING $FIO_SPLIT --size=64M \
+	fio --name="$1" --filename="$2" $FIO_URING $FIO_SPLIT --size=${SIZE_MB}M \
 		--time_based --runtime="$RUNTIME" >"/tmp/fio-$1.log" 2>&1 &
 	BG_PID=$!
 }
@@ -132,7 +135,7 @@ md_run() {
 wipe() {
 	local d
 	for d in "$@"; do
-		dd if=/dev/zero of="/dev/$d" bs=1M count=72 oflag=direct 2>/dev/null || return 1
+		dd if=/dev/zero of="/dev/$d" bs=1M count=$((SIZE_MB + 8)) oflag=direct 2>/dev/null || return 1
 	done
 }
 
@@ -143,7 +146,7 @@ md_fresh() {
 	shift
 	wipe "$@" "$n4" || return 1
 	for d in "$@"; do devs="$devs /dev/$d"; done
-	md_create md0 "$level" $devs -- --size=64M
+	md_create md0 "$level" $devs -- --size=${SIZE_MB}M
 }
 
 # md_level PREFIX LEVEL [copies] [splits] MEMBERS...: for each mode a fresh
@@ -177,8 +180,8 @@ md_level r10 10 splits "$n0" "$n1" "$n2" "$n3"
 md_level r5 5 copies "$n0" "$n1" "$n2" "$n3"
 
 # --- the dm raid target: raid1 over dm-linear legs ---------------------------
-# leg I NVME: dm-linear mI (4 MiB of metadata) and dI (64 MiB of data) on NVME
-LEG_SECTORS=131072
+# leg I NVME: dm-linear mI (4 MiB of metadata) and dI (SIZE_MB of data) on NVME
+LEG_SECTORS=$((SIZE_MB * 2048))
 leg() {
 	dd if=/dev/zero of="/dev/$2" bs=1M count=4 oflag=direct 2>/dev/null &&
 		dm_create "m$1" "0 8192 linear /dev/$2 0" &&
@@ -285,7 +288,7 @@ punts_counted() {
 	punts punt-forced off --force_async=1 && [ $((PUNTS * 10)) -ge $((DC_IOS * 9)) ]
 }
 
-check punt-create md_create md0 1 "/dev/$n0" "/dev/$n1" -- --size=64M
+check punt-create md_create md0 1 "/dev/$n0" "/dev/$n1" -- --size=${SIZE_MB}M
 check punt-warmup fio_verify punt-warm /dev/md0 --size=16M
 check punt-auto punts_low punt-auto auto
 check punt-off punts_low punt-off off
